@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every system package r1c needs on a fresh Debian bookworm machine.
+# Idempotent: packages already installed are skipped, so a second run costs ~1 s.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build ccache git pkg-config
+  # compilers: clang 22 builds the project (less CPU and RAM than g++ 12) and libFuzzer targets
+  clang-22 lld-22 libclang-rt-22-dev
+  # LLVM/MLIR 22 (lit, FileCheck, mlir-tblgen)
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
+  # libraries
+  nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libfmt-dev
+  # test data: ../shared/models/make_tiny_model.py runs under /usr/bin/python3 with numpy
+  python3 python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
