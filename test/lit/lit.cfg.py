@@ -1,0 +1,54 @@
+# lit configuration for r1c's FileCheck tests (test/lit).
+#
+# Substitutions:
+#   r1c, r1c-opt        the tools under test (build/bin)
+#   %shared             ../shared: tiny-model generator, real tokenizers, goldens
+#   %configs            models/configs: the real configs of R1 and the Distills
+#   %make_tiny_model    /usr/bin/python3 %shared/models/make_tiny_model.py
+# Features:
+#   shared              ../shared and a Python with numpy are present; tests
+#                       that generate tiny models say `REQUIRES: shared`.
+
+import os
+import subprocess
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "r1c"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.r1c_obj_root, "test", "lit")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.r1c_tools_dir, append_path=False)
+llvm_config.add_tool_substitutions(["r1c", "r1c-opt"], [config.r1c_tools_dir])
+
+config.substitutions.append(("%configs", os.path.join(config.r1c_src_root, "models", "configs")))
+config.substitutions.append(("%shared", config.r1c_shared_dir))
+config.substitutions.append(
+    ("%make_tiny_model",
+     "%s %s" % (config.r1c_data_python,
+                os.path.join(config.r1c_shared_dir, "models", "make_tiny_model.py"))))
+
+
+def shared_available():
+    generator = os.path.join(config.r1c_shared_dir, "models", "make_tiny_model.py")
+    if not os.path.isfile(generator):
+        return "no %s" % generator
+    try:
+        subprocess.run([config.r1c_data_python, "-c", "import numpy"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.CalledProcessError):
+        return "%s cannot import numpy (run scripts/setup.sh)" % config.r1c_data_python
+    return None
+
+
+missing = shared_available()
+if missing is None:
+    config.available_features.add("shared")
+else:
+    lit_config.warning("tests that need ../shared are skipped (UNSUPPORTED): %s" % missing)
