@@ -68,6 +68,11 @@ constexpr uint64_t kMaxSafetensorsHeaderSize = 100u * 1000u * 1000u;
 llvm::Expected<SafetensorsHeader> parseSafetensorsHeader(llvm::StringRef fileBytes,
                                                          llvm::StringRef fileName);
 
+/// `text` (a tensor or file name read from a file) in single quotes, with
+/// non-printable characters escaped and long names shortened, so that errors
+/// quoting it stay on one line.
+std::string quoteName(llvm::StringRef text);
+
 /// An open, memory-mapped, validated safetensors file.
 class SafetensorsFile {
 public:
