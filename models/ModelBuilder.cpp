@@ -20,14 +20,15 @@ std::string formatShape(ArrayRef<int64_t> shape) {
          "]";
 }
 
+/// "a projection weight": what a weight of `role` is, for error messages.
 llvm::StringRef roleName(WeightRole role) {
   switch (role) {
   case WeightRole::Projection:
-    return "projection";
+    return "a projection weight";
   case WeightRole::Unquantized:
-    return "unquantized (embedding, norm, router, head or bias)";
+    return "an unquantized weight (embedding, norm, router, head or bias)";
   case WeightRole::CorrectionBias:
-    return "routing correction bias";
+    return "the routing correction bias";
   }
   llvm_unreachable("unknown weight role");
 }
@@ -142,8 +143,7 @@ std::optional<ModelBuilder::ResolvedWeight>
 ModelBuilder::resolveTensor(llvm::StringRef name, ArrayRef<int64_t> shape, WeightRole role) {
   CheckpointTensor tensor = checkpoint_->find(name);
   if (!tensor.info) {
-    fail(llvm::formatv("{0}: tensor '{1}' is missing; the {2} config implies a {3} weight "
-                       "of shape {4}",
+    fail(llvm::formatv("{0}: tensor '{1}' is missing; the {2} config implies {3} of shape {4}",
                        checkpointLabel_, name, config_.modelType, roleName(role),
                        formatShape(shape)));
     return std::nullopt;
@@ -169,8 +169,7 @@ ModelBuilder::resolveTensor(llvm::StringRef name, ArrayRef<int64_t> shape, Weigh
   }
 
   if (info.dtype != DType::F8E4M3 || role != WeightRole::Projection) {
-    fail(llvm::formatv("{0}: tensor '{1}' has dtype {2}, which a {3} weight cannot have "
-                       "(expected BF16, F16 or F32{4})",
+    fail(llvm::formatv("{0}: tensor '{1}' has dtype {2}, but {3} must be BF16, F16 or F32{4}",
                        file, name, dtypeName(info.dtype), roleName(role),
                        role == WeightRole::Projection ? ", or F8_E4M3 with block scales" : ""));
     return std::nullopt;

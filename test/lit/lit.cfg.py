@@ -5,6 +5,7 @@
 #   %shared             ../shared: tiny-model generator, real tokenizers, goldens
 #   %configs            models/configs: the real configs of R1 and the Distills
 #   %make_tiny_model    /usr/bin/python3 %shared/models/make_tiny_model.py
+#   %python             /usr/bin/python3 (Debian's, with numpy), for test scripts
 # Features:
 #   shared              ../shared and a Python with numpy are present; tests
 #                       that generate tiny models say `REQUIRES: shared`.
@@ -24,11 +25,12 @@ config.test_exec_root = os.path.join(config.r1c_obj_root, "test", "lit")
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.with_environment("PATH", config.r1c_tools_dir, append_path=False)
+llvm_config.with_environment("PATH", config.r1c_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["r1c", "r1c-opt"], [config.r1c_tools_dir])
 
 config.substitutions.append(("%configs", os.path.join(config.r1c_src_root, "models", "configs")))
 config.substitutions.append(("%shared", config.r1c_shared_dir))
+config.substitutions.append(("%python", config.r1c_data_python))
 config.substitutions.append(
     ("%make_tiny_model",
      "%s %s" % (config.r1c_data_python,

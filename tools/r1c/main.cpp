@@ -79,6 +79,11 @@ int main(int argc, char **argv) {
                  "Checks every tensor against the config (presence, shape, dtype, FP8 block\n"
                  "scales) and warns about tensors the model does not use.");
 
+  // One line, like every other r1c error, pointing at the help.
+  app.failure_message([](const CLI::App *, const CLI::Error &e) {
+    return "r1c: error: " + std::string(e.what()) + "; see 'r1c --help' or 'r1c COMMAND --help'\n";
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
