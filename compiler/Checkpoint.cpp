@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Checkpoint.h"
 
+#include "compiler/Json.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FileSystem.h"
@@ -43,13 +45,6 @@ bool isPlainFileName(llvm::StringRef name) {
          !name.contains('\\') && !name.contains('\0');
 }
 
-/// Replaces line breaks so that library messages keep errors on one line.
-std::string oneLine(std::string text) {
-  std::replace_if(
-      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  return text;
-}
-
 /// weight_map of the index at `indexPath`: tensor name -> shard file name.
 llvm::Expected<std::map<std::string, std::string>> readWeightMap(const std::string &indexPath) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
@@ -57,13 +52,10 @@ llvm::Expected<std::map<std::string, std::string>> readWeightMap(const std::stri
   if (!buffer)
     return makeError(indexPath + ": cannot open: " + buffer.getError().message());
 
-  json root;
-  try {
-    llvm::StringRef text = (*buffer)->getBuffer();
-    root = json::parse(text.begin(), text.end());
-  } catch (const json::exception &e) {
-    return makeError(indexPath + ": not valid JSON: " + oneLine(e.what()));
-  }
+  llvm::Expected<json> parsed = parseJson((*buffer)->getBuffer(), indexPath);
+  if (!parsed)
+    return parsed.takeError();
+  json root = std::move(*parsed);
   if (!root.is_object())
     return makeError(indexPath + ": top level is JSON " + root.type_name() +
                      ", expected an object");

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/SafetensorsReader.h"
 
+#include "compiler/Json.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
@@ -25,12 +27,6 @@ namespace r1 {
 namespace {
 
 using nlohmann::json;
-
-/// Headers of real checkpoints nest three levels (object, entry, shape).
-/// nlohmann parses and destroys without recursion, but copying, comparing and
-/// dumping values recurse; bounding the depth up front keeps a hostile header
-/// from ever reaching code that could overflow the stack.
-constexpr int kMaxJsonDepth = 64;
 
 std::string formatShape(const std::vector<int64_t> &shape) {
   constexpr size_t kMaxShown = 8;
@@ -55,42 +51,6 @@ std::string describe(const json &value) {
   std::string type = value.type_name();
   bool vowel = llvm::StringRef("aeiou").contains(type.front());
   return (vowel ? "an " : "a ") + type;
-}
-
-/// Replaces line breaks so that library messages keep errors on one line.
-std::string oneLine(std::string text) {
-  std::replace_if(
-      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  return text;
-}
-
-/// Deepest bracket nesting of `text`, ignoring brackets inside strings. Stops
-/// counting once past `limit`. Invalid JSON gets some answer; the parser
-/// rejects it afterwards.
-int jsonDepth(llvm::StringRef text, int limit) {
-  int depth = 0, deepest = 0;
-  bool inString = false, escaped = false;
-  for (char c : text) {
-    if (inString) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        inString = false;
-      continue;
-    }
-    if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit)
-        return deepest;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 /// Builds the errors of one file, and of one tensor within it.
@@ -287,14 +247,10 @@ llvm::Expected<SafetensorsHeader> parseSafetensorsHeader(llvm::StringRef fileByt
   uint64_t dataSize = available - header.headerSize;
   llvm::StringRef text = fileBytes.substr(8, header.headerSize);
 
-  if (int depth = jsonDepth(text, kMaxJsonDepth); depth > kMaxJsonDepth)
-    return errors.file("header nests JSON deeper than " + llvm::Twine(kMaxJsonDepth) + " levels");
-  json root;
-  try {
-    root = json::parse(text.begin(), text.end());
-  } catch (const json::exception &e) {
-    return errors.file("header is not valid JSON: " + oneLine(e.what()));
-  }
+  llvm::Expected<json> parsed = parseJson(text, fileName, "header");
+  if (!parsed)
+    return parsed.takeError();
+  json root = std::move(*parsed);
   if (!root.is_object())
     return errors.file("header is " + describe(root) + ", not a JSON object");
 

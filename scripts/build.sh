@@ -11,7 +11,8 @@ if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 
-if [ ! -f "$build/build.ninja" ]; then
+# Configure on first use, and again whenever CMake options are passed.
+if [ ! -f "$build/build.ninja" ] || [ -n "${R1C_CMAKE_ARGS:-}" ]; then
   # shellcheck disable=SC2086
   cmake -S "$root" -B "$build" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release \

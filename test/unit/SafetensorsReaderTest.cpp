@@ -212,7 +212,7 @@ TEST(SafetensorsReader, HeaderIsArray) {
 
 TEST(SafetensorsReader, DeeplyNestedHeader) {
   std::string json = R"({"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
-  EXPECT_THAT(parseError(rawFile(json)), fileError({"header nests JSON deeper than 64 levels"}));
+  EXPECT_THAT(parseError(rawFile(json)), fileError({"header nests arrays and objects deeper than 64 levels"}));
 }
 
 TEST(SafetensorsReader, EntryNotObject) {
