@@ -28,20 +28,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string formatShape(const std::vector<int64_t> &shape) {
-  constexpr size_t kMaxShown = 8;
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i == kMaxShown) {
-      out += ", ... (" + std::to_string(shape.size()) + " dims)";
-      break;
-    }
-    if (i)
-      out += ", ";
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 /// Describes a JSON value for an error: numbers by value, the rest by type.
 /// (dump() is avoided for strings: it throws on invalid UTF-8.)
@@ -308,6 +294,21 @@ llvm::ArrayRef<uint8_t> SafetensorsFile::data(const TensorInfo &tensor) const {
          "tensor belongs to another file");
   const auto *start = reinterpret_cast<const uint8_t *>(buffer_->getBufferStart());
   return {start + header_.dataOffset + tensor.begin, tensor.numBytes()};
+}
+
+std::string formatShape(llvm::ArrayRef<int64_t> shape) {
+  constexpr size_t kMaxShown = 8;
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i == kMaxShown) {
+      out += ", ... (" + std::to_string(shape.size()) + " dims)";
+      break;
+    }
+    if (i)
+      out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
 }
 
 } // namespace r1

@@ -68,6 +68,9 @@ constexpr uint64_t kMaxSafetensorsHeaderSize = 100u * 1000u * 1000u;
 llvm::Expected<SafetensorsHeader> parseSafetensorsHeader(llvm::StringRef fileBytes,
                                                          llvm::StringRef fileName);
 
+/// "[a, b, c]" (at most 8 dims shown): shapes in error messages.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
 /// `text` (a tensor or file name read from a file) in single quotes, with
 /// non-printable characters escaped and long names shortened, so that errors
 /// quoting it stay on one line.

@@ -14,12 +14,6 @@ namespace r1 {
 
 namespace {
 
-std::string formatShape(ArrayRef<int64_t> shape) {
-  return "[" + llvm::join(llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }),
-                          ", ") +
-         "]";
-}
-
 /// "a projection weight": what a weight of `role` is, for error messages.
 llvm::StringRef roleName(WeightRole role) {
   switch (role) {

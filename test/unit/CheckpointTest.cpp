@@ -27,13 +27,7 @@ using ::testing::StartsWith;
 constexpr char kShard1[] = "model-00001-of-00002.safetensors";
 constexpr char kShard2[] = "model-00002-of-00002.safetensors";
 
-template <typename T> std::string errorOf(llvm::Expected<T> result) {
-  if (result) {
-    ADD_FAILURE() << "expected an error";
-    return "";
-  }
-  return llvm::toString(result.takeError());
-}
+using test::errorOf;
 
 /// A one-line error starting with `prefix` and containing every one of `parts`.
 ::testing::Matcher<std::string> oneLineError(const std::string &prefix,

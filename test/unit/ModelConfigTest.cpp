@@ -137,65 +137,6 @@ constexpr char kDsv3Tiny[] = R"json({
   "attention_bias": false
 })json";
 
-/// "dsv3-tiny-fp8" from specs.json.
-constexpr char kDsv3TinyFp8[] = R"json({
-  "architectures": [
-    "DeepseekV3ForCausalLM"
-  ],
-  "model_type": "deepseek_v3",
-  "hidden_size": 128,
-  "intermediate_size": 256,
-  "moe_intermediate_size": 64,
-  "num_hidden_layers": 3,
-  "first_k_dense_replace": 1,
-  "moe_layer_freq": 1,
-  "num_attention_heads": 4,
-  "num_key_value_heads": 4,
-  "q_lora_rank": 96,
-  "kv_lora_rank": 64,
-  "qk_nope_head_dim": 32,
-  "qk_rope_head_dim": 16,
-  "v_head_dim": 32,
-  "n_routed_experts": 16,
-  "n_shared_experts": 1,
-  "num_experts_per_tok": 4,
-  "n_group": 4,
-  "topk_group": 2,
-  "routed_scaling_factor": 2.5,
-  "scoring_func": "sigmoid",
-  "topk_method": "noaux_tc",
-  "norm_topk_prob": true,
-  "num_nextn_predict_layers": 1,
-  "rms_norm_eps": 1e-06,
-  "rope_theta": 10000.0,
-  "rope_scaling": {
-    "beta_fast": 32,
-    "beta_slow": 1,
-    "factor": 40,
-    "mscale": 1.0,
-    "mscale_all_dim": 1.0,
-    "original_max_position_embeddings": 4096,
-    "type": "yarn"
-  },
-  "max_position_embeddings": 163840,
-  "vocab_size": 129280,
-  "tie_word_embeddings": false,
-  "hidden_act": "silu",
-  "bos_token_id": 0,
-  "eos_token_id": 1,
-  "torch_dtype": "bfloat16",
-  "attention_bias": false,
-  "quantization_config": {
-    "activation_scheme": "dynamic",
-    "fmt": "e4m3",
-    "quant_method": "fp8",
-    "weight_block_size": [
-      128,
-      128
-    ]
-  }
-})json";
-
 constexpr char kFile[] = "model/config.json";
 
 /// Parses text that must be a valid config; a failure fails the test.
@@ -248,6 +189,13 @@ json patched(const char *base, const char *patch) {
   config.merge_patch(json::parse(patch));
   return config;
 }
+
+/// "dsv3-tiny-fp8" from specs.json: dsv3-tiny plus its quantization_config.
+const std::string kDsv3TinyFp8Text = patched(kDsv3Tiny, R"({"quantization_config": {
+  "activation_scheme": "dynamic", "fmt": "e4m3", "quant_method": "fp8",
+  "weight_block_size": [128, 128]}})")
+                                         .dump();
+const char *const kDsv3TinyFp8 = kDsv3TinyFp8Text.c_str();
 
 //===----------------------------------------------------------------------===//
 // Released configs

@@ -26,14 +26,7 @@ using ::testing::StartsWith;
 
 constexpr char kFile[] = "model/model.safetensors";
 
-/// The error of a parse expected to fail ("" and a test failure if it passed).
-template <typename T> std::string errorOf(llvm::Expected<T> result) {
-  if (result) {
-    ADD_FAILURE() << "expected an error";
-    return "";
-  }
-  return llvm::toString(result.takeError());
-}
+using test::errorOf;
 
 std::string parseError(llvm::StringRef fileBytes) {
   return errorOf(parseSafetensorsHeader(fileBytes, kFile));

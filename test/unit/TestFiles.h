@@ -9,6 +9,9 @@
 #define R1C_TEST_UNIT_TESTFILES_H
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <map>
@@ -16,6 +19,15 @@
 #include <vector>
 
 namespace r1::test {
+
+/// The error of a call expected to fail ("" and a test failure if it passed).
+template <typename T> std::string errorOf(llvm::Expected<T> result) {
+  if (result) {
+    ADD_FAILURE() << "expected an error";
+    return "";
+  }
+  return llvm::toString(result.takeError());
+}
 
 /// A fresh directory under the system temp dir, removed with its contents
 /// when the object goes out of scope.
