@@ -16,6 +16,28 @@
 using namespace mlir;
 using namespace r1;
 
+namespace {
+
+// `interleaved` / `half` as a bare keyword in r1.rope's assembly.
+ParseResult parseRopeStyle(OpAsmParser &parser, RopeStyleAttr &style) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<RopeStyle> value = symbolizeRopeStyle(keyword);
+  if (!value)
+    return parser.emitError(loc, "expected rope style 'interleaved' or 'half', got '")
+           << keyword << "'";
+  style = RopeStyleAttr::get(parser.getContext(), *value);
+  return success();
+}
+
+void printRopeStyle(OpAsmPrinter &printer, Operation *, RopeStyleAttr style) {
+  printer << stringifyRopeStyle(style.getValue());
+}
+
+} // namespace
+
 #define GET_OP_CLASSES
 #include "dialects/R1Ops.cpp.inc"
 

@@ -249,7 +249,8 @@ def R1_RopeOp : R1_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
                        OptionalAttr<R1_RopeScalingAttr>:$scaling);
   let results = (outs R1_Activation:$result);
   let assemblyFormat = [{
-    $input `,` $positions $style `theta` $theta (`scaling` `(` $scaling^ `)`)? attr-dict
+    $input `,` $positions custom<RopeStyle>($style) `theta` $theta
+    (`scaling` `(` $scaling^ `)`)? attr-dict
     `:` type($input) `,` type($positions)
   }];
   let hasVerifier = 1;

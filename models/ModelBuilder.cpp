@@ -203,10 +203,8 @@ Value ModelBuilder::declare(llvm::StringRef symbol, WeightType type, llvm::Strin
       builder_.setInsertionPoint(firstFunction_);
     else
       builder_.setInsertionPointToEnd(module_.getBody());
-    auto decl = WeightOp::create(builder_, loc_, symbol, type, source,
-                                 scaleSource ? builder_.getStringAttr(*scaleSource) : nullptr);
-    // Symbol names are the checkpoint's; a verbatim copy keeps them unique.
-    (void)decl;
+    WeightOp::create(builder_, loc_, symbol, type, source,
+                     scaleSource ? builder_.getStringAttr(*scaleSource) : nullptr);
   }
   Value value = WeightGetOp::create(builder_, loc_, type, symbol);
   weightValues_[symbol] = value;

@@ -218,6 +218,14 @@ func.func @f(%x: tensor<?x4x15xf32>, %p: tensor<?xi32>) {
 
 // -----
 
+func.func @f(%x: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{expected rope style 'interleaved' or 'half', got 'rotated'}}
+  %y = r1.rope %x, %p rotated theta 1.0e4 : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
 func.func @f(%x: tensor<?x64xf32>, %p: tensor<?xi32>) {
   // expected-error @+1 {{input must be [tokens, heads, dim]}}
   %y = r1.rope %x, %p half theta 1.0e4 : tensor<?x64xf32>, tensor<?xi32>
