@@ -54,11 +54,16 @@ std::vector<std::string> unusedTensorWarnings(const ModelBuilder &builder,
                                               const Checkpoint &checkpoint,
                                               const ModelConfig &cfg) {
   std::vector<std::string> warnings;
-  for (const std::string &name : checkpoint.unindexedTensors())
-    warnings.push_back(llvm::formatv("tensor '{0}' is in a shard but not in "
-                                     "model.safetensors.index.json; ignored",
-                                     name));
-  std::vector<std::string> unused = builder.unusedTensors();
+  const std::vector<std::string> &unindexed = checkpoint.unindexedTensors();
+  for (const std::string &name : unindexed)
+    warnings.push_back(llvm::formatv("{0}: tensor '{1}' is not listed in "
+                                     "model.safetensors.index.json",
+                                     checkpoint.find(name).file->path(), name));
+  // Unused tensors the index does list; unindexed ones were reported above.
+  std::vector<std::string> unused;
+  for (std::string &name : builder.unusedTensors())
+    if (!llvm::is_contained(unindexed, name))
+      unused.push_back(std::move(name));
   for (size_t i = 0; i < unused.size() && i < kMaxUnusedTensorWarnings; ++i)
     warnings.push_back(llvm::formatv("{0}: tensor '{1}' is not part of the {2} model; ignored",
                                      checkpoint.find(unused[i]).file->path(), unused[i],

@@ -124,6 +124,14 @@ def main():
                 "dtype": "F32", "shape": [2], "data_offsets": [len(d), len(d) + 8]}
             return d + b"\0" * 8
         edit_header(model, norm, edit)
+    elif case in ("unindexed-tensor", "many-extra-tensors"):
+        count = 1 if case == "unindexed-tensor" else 12
+        def edit(h, d):
+            for i in range(count):
+                h["extra.%02d.weight" % i] = {"dtype": "F32", "shape": [2],
+                                              "data_offsets": [len(d) + 8 * i, len(d) + 8 * i + 8]}
+            return d + b"\0" * (8 * count)
+        edit_header(model, norm, edit)
     elif case == "missing-shard":
         os.remove(os.path.join(model, "model-00002-of-00002.safetensors"))
     elif case == "missing-scale":
