@@ -12,7 +12,6 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 namespace r1 {
@@ -35,13 +34,6 @@ std::string checkpointLabel(llvm::StringRef modelDir) {
   llvm::SmallString<256> single(modelDir);
   llvm::sys::path::append(single, "model.safetensors");
   return single.str().str();
-}
-
-llvm::Expected<ModelConfig> loadModelConfigFile(llvm::StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer = llvm::MemoryBuffer::getFile(path);
-  if (!buffer)
-    return importError(path + ": cannot open: " + buffer.getError().message());
-  return parseModelConfig((*buffer)->getBuffer(), path);
 }
 
 ModelAttr modelAttr(mlir::MLIRContext *context, const ModelConfig &cfg) {

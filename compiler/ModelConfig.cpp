@@ -308,15 +308,27 @@ llvm::Expected<ModelConfig> parseModelConfig(llvm::StringRef jsonText, llvm::Str
   return cfg;
 }
 
-llvm::Expected<ModelConfig> loadModelConfig(llvm::StringRef modelDir) {
-  llvm::SmallString<256> path(modelDir);
-  llvm::sys::path::append(path, "config.json");
+namespace {
+
+/// Reads and parses `path`; `hint` follows a failure to open it.
+llvm::Expected<ModelConfig> readConfigFile(llvm::StringRef path, const llvm::Twine &hint) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
-    return makeFileError(path, "cannot open: " + llvm::Twine(buffer.getError().message()) +
-                                   "; is " + modelDir + " a Hugging Face model directory?");
+    return makeFileError(path, "cannot open: " + llvm::Twine(buffer.getError().message()) + hint);
   return parseModelConfig((*buffer)->getBuffer(), path);
+}
+
+} // namespace
+
+llvm::Expected<ModelConfig> loadModelConfig(llvm::StringRef modelDir) {
+  llvm::SmallString<256> path(modelDir);
+  llvm::sys::path::append(path, "config.json");
+  return readConfigFile(path, "; is " + modelDir + " a Hugging Face model directory?");
+}
+
+llvm::Expected<ModelConfig> loadModelConfigFile(llvm::StringRef path) {
+  return readConfigFile(path, "");
 }
 
 } // namespace r1

@@ -144,6 +144,10 @@ llvm::Expected<ModelConfig> parseModelConfig(llvm::StringRef jsonText, llvm::Str
 /// Reads `modelDir`/config.json and parses it.
 llvm::Expected<ModelConfig> loadModelConfig(llvm::StringRef modelDir);
 
+/// Reads and parses a config.json named directly (`r1c import --config-only
+/// models/configs/DeepSeek-R1.json`).
+llvm::Expected<ModelConfig> loadModelConfigFile(llvm::StringRef path);
+
 } // namespace r1
 
 #endif // R1C_COMPILER_MODELCONFIG_H
