@@ -87,6 +87,7 @@ llvm::Expected<std::unique_ptr<Checkpoint>> Checkpoint::open(llvm::StringRef mod
   std::string indexPath = joinPath(modelDir, kIndexName);
   std::string singlePath = joinPath(modelDir, kSingleName);
   bool indexed = llvm::sys::fs::exists(indexPath);
+  checkpoint->path_ = indexed ? indexPath : singlePath;
 
   // 1. Decide which files to open: the shards of the index (each once, in name
   //    order so that files() is stable), else the single file.

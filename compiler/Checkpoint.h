@@ -40,6 +40,10 @@ public:
   /// The same tensor name in two shards is an error.
   static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef modelDir);
 
+  /// The file that stands for the whole checkpoint in messages: the index,
+  /// or the single safetensors file.
+  const std::string &path() const { return path_; }
+
   /// The tensor named `name`, or {nullptr, nullptr}.
   CheckpointTensor find(llvm::StringRef name) const;
 
@@ -59,6 +63,7 @@ public:
 private:
   Checkpoint() = default;
 
+  std::string path_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   llvm::StringMap<CheckpointTensor> tensors_;
   std::vector<std::string> unindexed_;

@@ -25,17 +25,6 @@ llvm::Error importError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// The file that stands for the whole checkpoint in error messages.
-std::string checkpointLabel(llvm::StringRef modelDir) {
-  llvm::SmallString<256> index(modelDir);
-  llvm::sys::path::append(index, "model.safetensors.index.json");
-  if (llvm::sys::fs::exists(index))
-    return index.str().str();
-  llvm::SmallString<256> single(modelDir);
-  llvm::sys::path::append(single, "model.safetensors");
-  return single.str().str();
-}
-
 ModelAttr modelAttr(mlir::MLIRContext *context, const ModelConfig &cfg) {
   return ModelAttr::get(context, cfg.modelType, cfg.vocabSize, cfg.hiddenSize, cfg.numLayers,
                         cfg.numMtpLayers, cfg.maxPositions, cfg.bosTokenId.value_or(-1),
@@ -110,7 +99,7 @@ llvm::Expected<ImportedModel> importModel(mlir::MLIRContext &context, llvm::Stri
     module->setAttr("r1.checkpoint", mlir::StringAttr::get(&context, absolute));
   }
 
-  ModelBuilder builder(module, cfg, checkpoint.get(), checkpointLabel(modelDir));
+  ModelBuilder builder(module, cfg, checkpoint.get());
   buildModel(builder);
   if (llvm::Error err = builder.takeError())
     return std::move(err);

@@ -68,13 +68,15 @@ WeightType weightType(Value v) { return cast<WeightType>(v.getType()); }
 
 bool WeightOp::isStackedFromExperts() { return getSource().contains(kExpertPlaceholder); }
 
-std::string WeightOp::getSourceFor(int64_t index) {
-  std::string name = getSource().str();
+std::string r1::expertSourceName(StringRef sourceTemplate, int64_t expert) {
+  std::string name = sourceTemplate.str();
   size_t at = name.find(kExpertPlaceholder.data());
   if (at != std::string::npos)
-    name.replace(at, kExpertPlaceholder.size(), std::to_string(index));
+    name.replace(at, kExpertPlaceholder.size(), std::to_string(expert));
   return name;
 }
+
+std::string WeightOp::getSourceFor(int64_t index) { return expertSourceName(getSource(), index); }
 
 LogicalResult WeightOp::verify() {
   WeightType type = getWeightType();

@@ -24,6 +24,10 @@ struct KVCacheResource : public mlir::SideEffects::Resource::Base<KVCacheResourc
 /// index.
 inline constexpr llvm::StringLiteral kExpertPlaceholder = "{expert}";
 
+/// `sourceTemplate` with its expert placeholder replaced by `expert` (the
+/// template itself when it has none).
+std::string expertSourceName(llvm::StringRef sourceTemplate, int64_t expert);
+
 } // namespace r1
 
 #define GET_OP_CLASSES

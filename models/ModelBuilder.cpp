@@ -52,9 +52,8 @@ Type torchDtypeElementType(MLIRContext *ctx, llvm::StringRef torchDtype) {
 } // namespace
 
 ModelBuilder::ModelBuilder(ModuleOp module, const ModelConfig &config,
-                           const Checkpoint *checkpoint, std::string checkpointLabel)
-    : module_(module), config_(config), checkpoint_(checkpoint),
-      checkpointLabel_(std::move(checkpointLabel)), builder_(module.getContext()),
+                           const Checkpoint *checkpoint)
+    : module_(module), config_(config), checkpoint_(checkpoint), builder_(module.getContext()),
       loc_(module.getLoc()) {
   builder_.setInsertionPointToEnd(module.getBody());
 }
@@ -138,7 +137,7 @@ ModelBuilder::resolveTensor(llvm::StringRef name, ArrayRef<int64_t> shape, Weigh
   CheckpointTensor tensor = checkpoint_->find(name);
   if (!tensor.info) {
     fail(llvm::formatv("{0}: tensor '{1}' is missing; the {2} config implies {3} of shape {4}",
-                       checkpointLabel_, name, config_.modelType, roleName(role),
+                       checkpoint_->path(), name, config_.modelType, roleName(role),
                        formatShape(shape)));
     return std::nullopt;
   }
@@ -176,7 +175,7 @@ ModelBuilder::resolveTensor(llvm::StringRef name, ArrayRef<int64_t> shape, Weigh
   CheckpointTensor scale = checkpoint_->find(scaleName);
   if (!scale.info) {
     fail(llvm::formatv("{0}: tensor '{1}' is F8_E4M3 but its block scales '{2}' are missing",
-                       checkpointLabel_, name, scaleName));
+                       checkpoint_->path(), name, scaleName));
     return std::nullopt;
   }
   consumed_.insert(scaleName);
@@ -226,18 +225,12 @@ Value ModelBuilder::weight(llvm::StringRef name, ArrayRef<int64_t> shape, Weight
 Value ModelBuilder::expertWeight(llvm::StringRef symbol, llvm::StringRef sourceTemplate,
                                  int64_t experts, ArrayRef<int64_t> expertShape,
                                  WeightRole role) {
-  auto sourceFor = [&](int64_t e) {
-    std::string name = sourceTemplate.str();
-    name.replace(name.find(kExpertPlaceholder.data()), kExpertPlaceholder.size(),
-                 std::to_string(e));
-    return name;
-  };
   ResolvedWeight resolved = assumedWeight(role);
   if (checkpoint_) {
     // Every expert must be stored alike, or they cannot share one weight.
     std::optional<ResolvedWeight> first;
     for (int64_t e = 0; e < experts; ++e) {
-      std::string name = sourceFor(e);
+      std::string name = expertSourceName(sourceTemplate, e);
       std::optional<ResolvedWeight> expert = resolveTensor(name, expertShape, role);
       if (!expert)
         break;
@@ -247,7 +240,7 @@ Value ModelBuilder::expertWeight(llvm::StringRef symbol, llvm::StringRef sourceT
                  expert->layout != first->layout) {
         fail(llvm::formatv("{0}: tensor '{1}' is stored as {2} but '{3}' as {4}; all experts "
                            "of a layer must share a dtype",
-                           checkpointLabel_, name, expert->elementType, sourceFor(0),
+                           checkpoint_->path(), name, expert->elementType, expertSourceName(sourceTemplate, 0),
                            first->elementType));
         break;
       }

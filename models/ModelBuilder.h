@@ -51,11 +51,8 @@ enum class WeightRole {
 
 class ModelBuilder {
 public:
-  /// Builds into `module`. `checkpoint` is null for a config-only import;
-  /// `checkpointLabel` names it in errors (the index file or the single
-  /// safetensors file).
-  ModelBuilder(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint *checkpoint,
-               std::string checkpointLabel);
+  /// Builds into `module`. `checkpoint` is null for a config-only import.
+  ModelBuilder(mlir::ModuleOp module, const ModelConfig &config, const Checkpoint *checkpoint);
 
   const ModelConfig &config() const { return config_; }
   mlir::OpBuilder &builder() { return builder_; }
@@ -179,7 +176,6 @@ private:
   mlir::ModuleOp module_;
   const ModelConfig &config_;
   const Checkpoint *checkpoint_;
-  std::string checkpointLabel_;
   mlir::OpBuilder builder_;
   mlir::Location loc_;
   /// Weight declarations go before the first function.
