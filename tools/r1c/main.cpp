@@ -1,83 +1,40 @@
 //===- main.cpp - r1c: the r1 compiler driver -----------------------------===//
 //
 // Parses the command line and calls the compiler library; no logic of its
-// own. Exit codes (docs/commands.md): 0 success, 1 bad input (the model
-// directory or a file in it), 2 bad usage, 3 the output could not be written.
+// own. Each subcommand is in its own file (Commands.h). Exit codes
+// (docs/commands.md): 0 success, 1 bad input, 2 bad usage, 3 the output could
+// not be written, 4 an external tool failed.
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Importer.h"
-#include "compiler/OutputFile.h"
-
-#include "mlir/IR/MLIRContext.h"
+#include "tools/r1c/Commands.h"
 
 #include "llvm/Support/raw_ostream.h"
 
-#include <CLI/CLI.hpp>
-
 #include <string>
+#include <vector>
 
-namespace {
-
-enum ExitCode : int { kSuccess = 0, kBadInput = 1, kUsage = 2, kOutputFailed = 3 };
+namespace r1c_tool {
 
 int report(llvm::Error err, int code) {
   llvm::errs() << "r1c: error: " << llvm::toString(std::move(err)) << "\n";
   return code;
 }
 
-struct ImportArgs {
-  std::string modelDir;
-  std::string output = "-";
-  bool configOnly = false;
-};
-
-int runImport(const ImportArgs &args) {
-  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
-  r1::ImportOptions options;
-  options.configOnly = args.configOnly;
-  llvm::Expected<r1::ImportedModel> imported = r1::importModel(context, args.modelDir, options);
-  if (!imported)
-    return report(imported.takeError(), kBadInput);
-  for (const std::string &warning : imported->warnings)
-    llvm::errs() << "r1c: warning: " << warning << "\n";
-  mlir::ModuleOp module = *imported->module;
-  if (llvm::Error err = r1::writeFileAtomically(args.output, [&](llvm::raw_ostream &os) {
-        module.print(os);
-        return llvm::Error::success();
-      }))
-    return report(std::move(err), kOutputFailed);
-  return kSuccess;
-}
-
-} // namespace
+} // namespace r1c_tool
 
 int main(int argc, char **argv) {
+  using namespace r1c_tool;
   CLI::App app{"r1c: the ahead-of-time compiler for DeepSeek-R1 family models.\n\n"
                "It reads a Hugging Face model directory (config.json, safetensors) into the r1\n"
                "MLIR dialect and compiles it into a deployment artifact for r1run.",
                "r1c"};
   app.require_subcommand(1);
   app.footer("Run 'r1c COMMAND --help' for a command's options. Documentation: docs/commands.md.\n"
-             "Exit codes: 0 ok, 1 bad input, 2 bad usage, 3 output not written.");
+             "Exit codes: 0 ok, 1 bad input, 2 bad usage, 3 output not written, 4 a tool failed.");
 
-  ImportArgs importArgs;
-  CLI::App *import = app.add_subcommand(
-      "import", "Read a model directory and print its r1 module (the IR before any pass)");
-  import->add_option("MODEL_DIR", importArgs.modelDir,
-                     "Hugging Face model directory: config.json plus model.safetensors or\n"
-                     "model.safetensors.index.json and its shards")
-      ->required();
-  import->add_option("-o,--output", importArgs.output,
-                     "Write the MLIR text here instead of stdout (written atomically)")
-      ->option_text("FILE");
-  import->add_flag("--config-only", importArgs.configOnly,
-                   "Import config.json alone, without weights (for real-size configs whose\n"
-                   "weights are not here); dtypes follow the config");
-  import->footer("Example:\n"
-                 "  r1c import models/DeepSeek-R1 --config-only -o r1.mlir\n"
-                 "Checks every tensor against the config (presence, shape, dtype, FP8 block\n"
-                 "scales) and warns about tensors the model does not use.");
+  std::vector<CommandRunner> commands = {addImportCommand(app), addCompileCommand(app),
+                                         addSynthCommand(app)};
 
   // One line, like every other r1c error, pointing at the help.
   app.failure_message([](const CLI::App *, const CLI::Error &e) {
@@ -90,7 +47,8 @@ int main(int argc, char **argv) {
     int code = app.exit(e);
     return code == 0 ? kSuccess : kUsage;
   }
-  if (import->parsed())
-    return runImport(importArgs);
+  for (const CommandRunner &run : commands)
+    if (int code = run(); code >= 0)
+      return code;
   return kUsage;
 }

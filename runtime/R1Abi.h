@@ -1,0 +1,70 @@
+/*===- R1Abi.h - The fixed interface between an artifact's code and r1run -===*
+ *
+ * An r1c artifact's compiled code (a shared object generated per model) exports
+ * the entry points below; r1run calls them. This header is the whole contract:
+ * the runtime knows nothing else about the model's internals, and the generated
+ * code knows nothing about the runtime beyond these structs. It is plain C so
+ * that the generated code and the runtime can be compiled by different
+ * compilers. Bump R1_ABI_VERSION on any change to a struct or signature.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef R1_ABI_H
+#define R1_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define R1_ABI_VERSION 1
+
+/* Precision of activations and accumulation. */
+enum r1_precision {
+  R1_PRECISION_DEFAULT = 0, /* fastest the target allows (may round activations to bf16) */
+  R1_PRECISION_FP32 = 1,    /* fp32 activations and accumulation: the reference mode */
+};
+
+/* Runs fn(task, data) for task in [0, num_tasks) on the runtime's threads and
+ * returns when all have finished. Tasks must be independent. */
+typedef void (*r1_task_fn)(int64_t task, void *data);
+typedef void (*r1_parallel_for_fn)(void *pool, int64_t num_tasks, r1_task_fn fn, void *data);
+
+/* One forward step over n_tokens consecutive tokens of one sequence. */
+struct r1_step_args {
+  uint32_t abi_version;       /* R1_ABI_VERSION of the caller */
+  int32_t precision;          /* enum r1_precision */
+  int64_t n_tokens;           /* 1..max_step_tokens (manifest) */
+  const int32_t *tokens;      /* [n_tokens] token ids, each < vocab_size */
+  const int32_t *positions;   /* [n_tokens] consecutive positions; positions[0] = tokens already cached */
+  float *logits;              /* [logits_rows x vocab_size] fp32 output */
+  int64_t logits_rows;        /* n_tokens (every position) or 1 (the last position only) */
+  const void *const *weights; /* packed weights, indexed as in the manifest's "weights" list */
+  void *kv_cache;             /* kv_bytes_per_token x kv_capacity bytes, 64-byte aligned */
+  int64_t kv_capacity;        /* tokens the KV cache holds; every position must be < this */
+  void *arena;                /* arena_bytes (manifest) of scratch, 64-byte aligned */
+  r1_parallel_for_fn parallel_for;
+  void *pool;
+  int32_t num_threads;        /* threads behind parallel_for (>= 1) */
+};
+
+/* Entry points an artifact's shared object exports. Each returns 0 on success
+ * or a non-zero code (R1_STEP_*) when the arguments break the contract. */
+#define R1_STEP_OK 0
+#define R1_STEP_BAD_ABI 1
+#define R1_STEP_BAD_ARGS 2
+
+/* prefill: any n_tokens in 1..max_step_tokens; decode: n_tokens == 1, with code
+ * specialized for a single row (GEMV instead of GEMM). */
+typedef int (*r1_step_fn)(const struct r1_step_args *args);
+int r1_prefill(const struct r1_step_args *args);
+int r1_decode(const struct r1_step_args *args);
+
+/* Identifies the code: "r1c <version> <model> <target>", checked against the manifest. */
+const char *r1_code_identity(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* R1_ABI_H */
