@@ -11,7 +11,7 @@ packages=(
   # LLVM/MLIR 22 (lit, FileCheck, mlir-tblgen)
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # libraries
-  nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libxxhash-dev
   # test data: ../shared/models/make_tiny_model.py runs under /usr/bin/python3 with numpy
   python3 python3-numpy
 )
