@@ -395,3 +395,113 @@ LogicalResult MoeExpertsOp::verify() {
                                          << "], got " << down;
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// AddRmsNormOp, FusedLinearOp, GatedLinearOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The optional leading normalization of fused_linear / gated_linear: the
+/// weight is [K] for an input [..., K], and `epsilon` is given exactly when
+/// the weight is, and is positive.
+LogicalResult verifyOptionalNorm(Operation *op, RankedTensorType input, Value normWeight,
+                                 std::optional<APFloat> epsilon) {
+  if (normWeight && !epsilon)
+    return op->emitOpError("has a norm weight but no epsilon");
+  if (!normWeight && epsilon)
+    return op->emitOpError("has an epsilon but no norm weight");
+  if (!normWeight)
+    return success();
+  WeightType weight = weightType(normWeight);
+  if (weight.getRank() != 1 || !dimsCompatible(weight.getShape()[0], input.getShape().back()))
+    return op->emitOpError("norm weight must be [")
+           << input.getShape().back() << "] to match the last dimension of the input, got "
+           << weight;
+  if (!(epsilon->convertToDouble() > 0.0))
+    return op->emitOpError("epsilon must be positive");
+  return success();
+}
+
+/// `result` is `input`'s shape with the last dimension `out`, same element
+/// type.
+bool isProjectionOf(RankedTensorType input, RankedTensorType result, int64_t out) {
+  return leadingDimsCompatible(input.getShape(), result.getShape()) &&
+         result.getShape().back() == out && input.getElementType() == result.getElementType();
+}
+
+} // namespace
+
+LogicalResult AddRmsNormOp::verify() {
+  WeightType weight = weightType(getWeight());
+  RankedTensorType input = tensorType(getInput());
+  if (weight.getRank() != 1 || weight.getShape()[0] != input.getShape().back())
+    return emitOpError("weight must be [") << input.getShape().back()
+           << "] to match the last dimension of the input, got " << weight;
+  if (!(getEpsilon().convertToDouble() > 0.0))
+    return emitOpError("epsilon must be positive");
+  return success();
+}
+
+LogicalResult FusedLinearOp::verify() {
+  RankedTensorType input = tensorType(getInput());
+  size_t numWeights = getWeights().size();
+  if (numWeights == 0)
+    return emitOpError("needs at least one weight");
+  if (!getBiases().empty() && getBiases().size() != numWeights)
+    return emitOpError("has ") << getBiases().size() << " biases for " << numWeights
+                               << " weights: give one per weight or none";
+  if (getResults().size() != numWeights)
+    return emitOpError("has ") << getResults().size() << " results for " << numWeights
+                               << " weights: needs one per weight";
+  if (failed(verifyOptionalNorm(*this, input, getNormWeight(), getEpsilon())))
+    return failure();
+  WeightType first = weightType(getWeights()[0]);
+  for (auto [i, value] : llvm::enumerate(getWeights())) {
+    WeightType weight = weightType(value);
+    if (weight.getRank() != 2)
+      return emitOpError("weight #") << i << " must be [out, in], got " << weight;
+    int64_t out = weight.getShape()[0], in = weight.getShape()[1];
+    if (!dimsCompatible(input.getShape().back(), in))
+      return emitOpError("weight #") << i << "'s input dimension " << in
+             << " does not match the input's last dimension " << input.getShape().back();
+    if (weight.getElementType() != first.getElementType())
+      return emitOpError("weights must share one element type: weight #0 has ")
+             << first.getElementType() << ", weight #" << i << " has "
+             << weight.getElementType();
+    if (weight.getLayout() != first.getLayout())
+      return emitOpError("weights must share one layout: weight #0 has ")
+             << first.getLayout() << ", weight #" << i << " has " << weight.getLayout();
+    RankedTensorType result = tensorType(getResults()[i]);
+    if (!isProjectionOf(input, result, out))
+      return emitOpError("result #") << i << " must be the input's shape with the last dimension "
+                                     << out << ", got " << result << " for input " << input;
+    if (!getBiases().empty()) {
+      WeightType bias = weightType(getBiases()[i]);
+      if (bias.getRank() != 1 || bias.getShape()[0] != out)
+        return emitOpError("bias #") << i << " must be [" << out << "], got " << bias;
+    }
+  }
+  return success();
+}
+
+LogicalResult GatedLinearOp::verify() {
+  RankedTensorType input = tensorType(getInput());
+  WeightType gate = weightType(getGate()), up = weightType(getUp());
+  if (failed(verifyOptionalNorm(*this, input, getNormWeight(), getEpsilon())))
+    return failure();
+  if (gate.getRank() != 2 || up.getShape() != gate.getShape())
+    return emitOpError("gate and up must both be [inter, in], got ") << gate << " and " << up;
+  if (gate.getElementType() != up.getElementType() || gate.getLayout() != up.getLayout())
+    return emitOpError("gate and up must share one element type and layout, got ")
+           << gate << " and " << up;
+  int64_t inter = gate.getShape()[0], in = gate.getShape()[1];
+  if (!dimsCompatible(input.getShape().back(), in))
+    return emitOpError("input's last dimension ") << input.getShape().back()
+           << " does not match the weights' input dimension " << in;
+  RankedTensorType result = tensorType(getResult());
+  if (!isProjectionOf(input, result, inter))
+    return emitOpError("result must be the input's shape with the last dimension ")
+           << inter << ", got " << result << " for input " << input;
+  return success();
+}

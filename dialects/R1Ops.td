@@ -336,4 +336,101 @@ def R1_MoeExpertsOp : R1_Op<"moe.experts", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fused forms (created by the r1-fuse-* passes, never by the importer)
+//===----------------------------------------------------------------------===//
+
+def R1_AddRmsNormOp : R1_Op<"add_rms_norm",
+    [Pure, AllTypesMatch<["input", "residual", "sum", "result"]>]> {
+  let summary = "residual add followed by RMS normalization";
+  let description = [{
+    sum = input + residual; result = rms_norm(sum) * weight, with the
+    normalization of `r1.rms_norm` (over the last dimension, in f32) applied
+    to `sum` as stored in the activation type. Both results have the input's
+    type: `sum` is the residual stream that continues to the next layer,
+    `result` what the next projections read. Created by
+    `r1-fuse-residual-norm` from `r1.rms_norm(r1.add(input, residual))`.
+
+    ```mlir
+    %sum, %normed = r1.add_rms_norm %x, %attn, %w eps 9.9999999999999995E-7
+        : tensor<?x128xf32>, !r1.weight<128xbf16>
+    ```
+  }];
+  let arguments = (ins R1_Activation:$input, R1_Activation:$residual,
+                       R1_WeightType:$weight, F64Attr:$epsilon);
+  let results = (outs R1_Activation:$sum, R1_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight `eps` $epsilon attr-dict
+    `:` type($input) `,` qualified(type($weight))
+  }];
+  let hasVerifier = 1;
+}
+
+def R1_FusedLinearOp : R1_Op<"fused_linear", [Pure, AttrSizedOperandSegments]> {
+  let summary = "several projections of one input, optionally RMS-normalized first";
+  let description = [{
+    For each weight W_i ([N_i, K], PyTorch's [out, in]):
+
+      result_i = xn W_i^T (+ b_i),   xn = rms_norm(input, norm_weight, epsilon)
+                                          when `norm_weight` is given, else input
+
+    `input` is [..., K] and result_i [..., N_i]. The normalization is that of
+    `r1.rms_norm` and its output is rounded to the activation type before the
+    products, so the op computes exactly what the unfused sequence does. All
+    weights share one element type and one layout (one kernel reads them
+    all); `biases` is empty or has one [N_i] bias per weight. `epsilon` is
+    present exactly when `norm_weight` is.
+
+    Created by `r1-fuse-projections` (Q/K/V of one attention input; MLA's
+    q_a_proj and kv_a_proj_with_mqa) and by `r1-fuse-norm-projection` (a
+    standalone norm moved into its projection).
+
+    ```mlir
+    %q, %k, %v = r1.fused_linear %x norm(%g eps 9.9999999999999995E-7)
+        weights(%wq, %wk, %wv) biases(%bq, %bk, %bv)
+        : (tensor<?x128xf32>, !r1.weight<128xbf16>, !r1.weight<128x128xbf16>,
+           !r1.weight<64x128xbf16>, !r1.weight<64x128xbf16>, !r1.weight<128xbf16>,
+           !r1.weight<64xbf16>, !r1.weight<64xbf16>)
+        -> (tensor<?x128xf32>, tensor<?x64xf32>, tensor<?x64xf32>)
+    ```
+  }];
+  let arguments = (ins R1_Activation:$input, Optional<R1_WeightType>:$norm_weight,
+                       Variadic<R1_WeightType>:$weights, Variadic<R1_WeightType>:$biases,
+                       OptionalAttr<F64Attr>:$epsilon);
+  let results = (outs Variadic<R1_Activation>:$results);
+  let assemblyFormat = [{
+    $input (`norm` `(` $norm_weight^ `eps` $epsilon `)`)? `weights` `(` $weights `)`
+    (`biases` `(` $biases^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def R1_GatedLinearOp : R1_Op<"gated_linear", [Pure]> {
+  let summary = "the SwiGLU half of an MLP: silu(x Wg^T) * (x Wu^T)";
+  let description = [{
+    result = silu(xn gate^T) * (xn up^T), xn = rms_norm(input, norm_weight,
+    epsilon) when `norm_weight` is given, else input. `gate` and `up` are
+    both [I, K] with one element type and layout; `input` is [..., K] and the
+    result [..., I]. Intermediate values are rounded to the activation type
+    as in the unfused `r1.linear`/`r1.silu`/`r1.mul` sequence. `epsilon` is
+    present exactly when `norm_weight` is. Created by `r1-fuse-swiglu`; the
+    down projection stays an `r1.linear`.
+
+    ```mlir
+    %h = r1.gated_linear %x gate %wg up %wu
+        : (tensor<?x128xf32>, !r1.weight<352x128xbf16>, !r1.weight<352x128xbf16>)
+        -> tensor<?x352xf32>
+    ```
+  }];
+  let arguments = (ins R1_Activation:$input, Optional<R1_WeightType>:$norm_weight,
+                       R1_WeightType:$gate, R1_WeightType:$up,
+                       OptionalAttr<F64Attr>:$epsilon);
+  let results = (outs R1_Activation:$result);
+  let assemblyFormat = [{
+    $input (`norm` `(` $norm_weight^ `eps` $epsilon `)`)? `gate` $gate `up` $up attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // R1_OPS_TD

@@ -47,4 +47,164 @@ def R1DropMtp : Pass<"r1-drop-mtp", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// CPU fusion (the r1-fuse-cpu pipeline, in this order)
+//
+// The imported IR has one op per reference-code primitive. A CPU decode step
+// is bound by memory traffic, so each fusion removes a round trip of an
+// activation through memory or a second pass over the same input. The order
+// matters:
+//   1. r1-fuse-swiglu first, so that the MLP's gate and up projections
+//      become one gated_linear and are not taken as a projection group;
+//   2. r1-fuse-projections groups the remaining linears that share an input
+//      (Q/K/V; MLA's q_a_proj and kv_a_proj_with_mqa);
+//   3. r1-fuse-residual-norm puts every residual add into the norm after it:
+//      the add's result is the residual stream, needed again by the next
+//      residual add, so the fused op returns it next to the normed value;
+//   4. r1-fuse-norm-projection moves each norm that remains (one that follows
+//      no residual add: layer 0's input norm, the norms after MLA's down
+//      projections, MTP's input norm) into the projections that read it.
+//      A norm that follows an add is better fused with the add (step 3): the
+//      projection would otherwise need the add's two inputs.
+//===----------------------------------------------------------------------===//
+
+def R1FuseSwiglu : Pass<"r1-fuse-swiglu", "::mlir::func::FuncOp"> {
+  let summary = "fuses the gate and up projections of a SwiGLU MLP into r1.gated_linear";
+  let description = [{
+    Rewrites `r1.mul(r1.silu(r1.linear(x, Wg)), r1.linear(x, Wu))` (the mul's
+    operands in either order) into one `r1.gated_linear`, which reads x once
+    and never stores the two [T, I] intermediates. It applies when both
+    linears read the same x, have no bias, their weights have the same type
+    (shape, element type, layout), and the gate linear, the silu and the up
+    linear have no other users. The down projection is left alone. Dense
+    MLPs and DeepSeek's shared experts match; routed experts are
+    `r1.moe.experts` already.
+
+    Before:
+    ```mlir
+    %g = r1.linear %x, %wg : tensor<?x128xf32>, !r1.weight<352x128xbf16> -> tensor<?x352xf32>
+    %s = r1.silu %g : tensor<?x352xf32>
+    %u = r1.linear %x, %wu : tensor<?x128xf32>, !r1.weight<352x128xbf16> -> tensor<?x352xf32>
+    %h = r1.mul %s, %u : tensor<?x352xf32>
+    ```
+    After:
+    ```mlir
+    %h = r1.gated_linear %x gate %wg up %wu
+        : (tensor<?x128xf32>, !r1.weight<352x128xbf16>, !r1.weight<352x128xbf16>)
+        -> tensor<?x352xf32>
+    ```
+  }];
+  let dependentDialects = ["::r1::R1Dialect"];
+  let statistics = [
+    Statistic<"numFused", "mlps-fused", "Number of gate/up pairs fused into r1.gated_linear">,
+  ];
+}
+
+def R1FuseProjections : Pass<"r1-fuse-projections", "::mlir::func::FuncOp"> {
+  let summary = "fuses r1.linear ops that read the same input into one r1.fused_linear";
+  let description = [{
+    Two or more `r1.linear` ops in one block that read the same value, whose
+    weights have the same element type and layout and which all have a bias
+    or all have none, become one `r1.fused_linear` with one result per
+    linear, in block order: the input is read once and one kernel runs over
+    the concatenated output rows. This is Q/K/V (with Qwen2's biases) and
+    MLA's q_a_proj + kv_a_proj_with_mqa. Linears whose weights differ in
+    element type or layout (DeepSeek's bf16 router next to FP8 projections)
+    are grouped separately, and a lone linear is left as it is.
+
+    The fused op goes where the first of the linears was. The weights of
+    the later ones are usually read (`r1.weight.get`) after that point, so
+    each weight or bias that is not yet available there is re-read by a new
+    `r1.weight.get` placed right before the fused op; the old reads die.
+
+    Before:
+    ```mlir
+    %wq = r1.weight.get @q.weight : !r1.weight<128x128xbf16>
+    %q = r1.linear %x, %wq : tensor<?x128xf32>, !r1.weight<128x128xbf16> -> tensor<?x128xf32>
+    %wk = r1.weight.get @k.weight : !r1.weight<64x128xbf16>
+    %k = r1.linear %x, %wk : tensor<?x128xf32>, !r1.weight<64x128xbf16> -> tensor<?x64xf32>
+    ```
+    After:
+    ```mlir
+    %wq = r1.weight.get @q.weight : !r1.weight<128x128xbf16>
+    %wk = r1.weight.get @k.weight : !r1.weight<64x128xbf16>
+    %qk:2 = r1.fused_linear %x weights(%wq, %wk)
+        : (tensor<?x128xf32>, !r1.weight<128x128xbf16>, !r1.weight<64x128xbf16>)
+        -> (tensor<?x128xf32>, tensor<?x64xf32>)
+    ```
+  }];
+  let dependentDialects = ["::r1::R1Dialect"];
+  let statistics = [
+    Statistic<"numGroups", "groups-fused", "Number of r1.fused_linear ops created">,
+    Statistic<"numLinears", "linears-fused", "Number of r1.linear ops fused into them">,
+  ];
+}
+
+def R1FuseResidualNorm : Pass<"r1-fuse-residual-norm", "::mlir::func::FuncOp"> {
+  let summary = "fuses a residual add and the RMS norm after it into r1.add_rms_norm";
+  let description = [{
+    Rewrites `r1.rms_norm(r1.add(a, b))` into `r1.add_rms_norm a, b`. Its
+    `sum` result replaces every other use of the add (the residual stream
+    goes on to the next residual add, and to `@forward`'s hidden-state result
+    for MTP) and `result` replaces the norm. Every layer has two such pairs
+    (before attention, except in layer 0, and before the MLP) and the final
+    `model.norm` is one more; all of them fuse.
+
+    The fused op takes the add's place, so that the add's other users still
+    see `sum` defined before them; the norm weight is re-read there with a
+    new `r1.weight.get` when its read came after the add.
+
+    Before:
+    ```mlir
+    %h = r1.add %x, %attn : tensor<?x128xf32>
+    %w = r1.weight.get @post_attention_layernorm.weight : !r1.weight<128xbf16>
+    %n = r1.rms_norm %h, %w eps 1.0E-6 : tensor<?x128xf32>, !r1.weight<128xbf16>
+    ... uses of %h (the next residual add) and %n ...
+    ```
+    After:
+    ```mlir
+    %w = r1.weight.get @post_attention_layernorm.weight : !r1.weight<128xbf16>
+    %h, %n = r1.add_rms_norm %x, %attn, %w eps 1.0E-6 : tensor<?x128xf32>, !r1.weight<128xbf16>
+    ```
+  }];
+  let dependentDialects = ["::r1::R1Dialect"];
+  let statistics = [
+    Statistic<"numFused", "norms-fused", "Number of r1.add + r1.rms_norm pairs fused">,
+  ];
+}
+
+def R1FuseNormProjection : Pass<"r1-fuse-norm-projection", "::mlir::func::FuncOp"> {
+  let summary = "moves a standalone RMS norm into the projections that read it";
+  let description = [{
+    An `r1.rms_norm` whose every user is an `r1.linear`, `r1.fused_linear`
+    or `r1.gated_linear` without a norm of its own, reading the normed value
+    as its input, is erased: each user reads the raw input instead and
+    normalizes it itself (`norm(weight eps E)`); an `r1.linear` user becomes
+    a one-weight `r1.fused_linear`, keeping its bias. The normalized
+    activation is then never written to memory.
+
+    Run after `r1-fuse-residual-norm`: a norm that follows a residual add is
+    fused with the add, which must produce the residual stream anyway. The
+    norms left are those after no add: layer 0's input_layernorm (after the
+    embedding), DeepSeek's q_a_layernorm and kv_a_layernorm (after the MLA
+    down projections) and MTP's input norm. A norm with any other user (a
+    concat, `r1.moe.experts`) stays.
+
+    Before:
+    ```mlir
+    %n = r1.rms_norm %x, %g eps 1.0E-6 : tensor<?x96xf32>, !r1.weight<96xbf16>
+    %q = r1.linear %n, %w : tensor<?x96xf32>, !r1.weight<192x96xbf16> -> tensor<?x192xf32>
+    ```
+    After:
+    ```mlir
+    %q = r1.fused_linear %x norm(%g eps 1.0E-6) weights(%w)
+        : (tensor<?x96xf32>, !r1.weight<96xbf16>, !r1.weight<192x96xbf16>) -> tensor<?x192xf32>
+    ```
+  }];
+  let dependentDialects = ["::r1::R1Dialect"];
+  let statistics = [
+    Statistic<"numFused", "norms-fused", "Number of r1.rms_norm ops moved into projections">,
+  ];
+}
+
 #endif // R1_PASSES_TD

@@ -357,3 +357,203 @@ func.func @f(%x: tensor<?x16xf32>, %i: tensor<?x2xi32>, %w: tensor<?x2xf32>, %g:
 // expected-error @+1 {{model eos 7 is outside the vocabulary [0, 4)}}
 module attributes {r1.model = #r1.model<architecture = "llama", vocab_size = 4, hidden_size = 8, num_layers = 1, num_mtp_layers = 0, max_positions = 16, bos = 0, eos = [7]>} {
 }
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %d: tensor<?x8xf32>, %w: !r1.weight<6xbf16>) {
+  // expected-error @+1 {{weight must be [8] to match the last dimension of the input, got '!r1.weight<6xbf16>'}}
+  %s, %n = r1.add_rms_norm %x, %d, %w eps 1.0e-6 : tensor<?x8xf32>, !r1.weight<6xbf16>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %d: tensor<?x8xf32>, %w: !r1.weight<8xbf16>) {
+  // expected-error @+1 {{epsilon must be positive}}
+  %s, %n = r1.add_rms_norm %x, %d, %w eps 0.0 : tensor<?x8xf32>, !r1.weight<8xbf16>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %d: tensor<?x8xf16>, %w: !r1.weight<8xbf16>) {
+  // expected-error @+1 {{all of {input, residual, sum, result} have same type}}
+  %s, %n = "r1.add_rms_norm"(%x, %d, %w) <{epsilon = 1.0e-6 : f64}> : (tensor<?x8xf32>, tensor<?x8xf16>, !r1.weight<8xbf16>) -> (tensor<?x8xf32>, tensor<?x8xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{needs at least one weight}}
+  r1.fused_linear %x weights() : (tensor<?x8xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<4x8xbf16>, %b: !r1.weight<4xbf16>) {
+  // expected-error @+1 {{has 1 biases for 2 weights: give one per weight or none}}
+  %p, %q = r1.fused_linear %x weights(%a, %a) biases(%b) : (tensor<?x8xf32>, !r1.weight<4x8xbf16>, !r1.weight<4x8xbf16>, !r1.weight<4xbf16>) -> (tensor<?x4xf32>, tensor<?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<4x8xbf16>) {
+  // expected-error @+1 {{has 1 results for 2 weights: needs one per weight}}
+  %p = r1.fused_linear %x weights(%a, %a) : (tensor<?x8xf32>, !r1.weight<4x8xbf16>, !r1.weight<4x8xbf16>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: !r1.weight<8xbf16>, %a: !r1.weight<4x8xbf16>) {
+  // expected-error @+1 {{has a norm weight but no epsilon}}
+  %p = "r1.fused_linear"(%x, %g, %a) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<4x8xbf16>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<4x8xbf16>) {
+  // expected-error @+1 {{has an epsilon but no norm weight}}
+  %p = "r1.fused_linear"(%x, %a) <{epsilon = 1.0e-6 : f64, operandSegmentSizes = array<i32: 1, 0, 1, 0>}> : (tensor<?x8xf32>, !r1.weight<4x8xbf16>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: !r1.weight<4xbf16>, %a: !r1.weight<4x8xbf16>) {
+  // expected-error @+1 {{norm weight must be [8] to match the last dimension of the input, got '!r1.weight<4xbf16>'}}
+  %p = r1.fused_linear %x norm(%g eps 1.0e-6) weights(%a) : (tensor<?x8xf32>, !r1.weight<4xbf16>, !r1.weight<4x8xbf16>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: !r1.weight<8xbf16>, %a: !r1.weight<4x8xbf16>) {
+  // expected-error @+1 {{epsilon must be positive}}
+  %p = r1.fused_linear %x norm(%g eps -1.0) weights(%a) : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<4x8xbf16>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<2x4x8xbf16>) {
+  // expected-error @+1 {{weight #0 must be [out, in], got '!r1.weight<2x4x8xbf16>'}}
+  %p = r1.fused_linear %x weights(%a) : (tensor<?x8xf32>, !r1.weight<2x4x8xbf16>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<4x8xbf16>, %b: !r1.weight<4x6xbf16>) {
+  // expected-error @+1 {{weight #1's input dimension 6 does not match the input's last dimension 8}}
+  %p, %q = r1.fused_linear %x weights(%a, %b) : (tensor<?x8xf32>, !r1.weight<4x8xbf16>, !r1.weight<4x6xbf16>) -> (tensor<?x4xf32>, tensor<?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<4x8xbf16>, %b: !r1.weight<4x8xf32>) {
+  // expected-error @+1 {{weights must share one element type: weight #0 has 'bf16', weight #1 has 'f32'}}
+  %p, %q = r1.fused_linear %x weights(%a, %b) : (tensor<?x8xf32>, !r1.weight<4x8xbf16>, !r1.weight<4x8xf32>) -> (tensor<?x4xf32>, tensor<?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<4x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>, %b: !r1.weight<4x8xf8E4M3FN, #r1.block_scaled<[64, 64]>>) {
+  // expected-error @+1 {{weights must share one layout: weight #0 has #r1.block_scaled<[128, 128]>, weight #1 has #r1.block_scaled<[64, 64]>}}
+  %p, %q = r1.fused_linear %x weights(%a, %b) : (tensor<?x8xf32>, !r1.weight<4x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>, !r1.weight<4x8xf8E4M3FN, #r1.block_scaled<[64, 64]>>) -> (tensor<?x4xf32>, tensor<?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<16x8xbf16>, %b: !r1.weight<4x8xbf16>) {
+  // expected-error @+1 {{result #1 must be the input's shape with the last dimension 4, got 'tensor<?x16xf32>'}}
+  %p, %q = r1.fused_linear %x weights(%a, %b) : (tensor<?x8xf32>, !r1.weight<16x8xbf16>, !r1.weight<4x8xbf16>) -> (tensor<?x16xf32>, tensor<?x16xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %a: !r1.weight<16x8xbf16>, %b: !r1.weight<4x8xbf16>, %ba: !r1.weight<16xbf16>) {
+  // expected-error @+1 {{bias #1 must be [4], got '!r1.weight<16xbf16>'}}
+  %p, %q = r1.fused_linear %x weights(%a, %b) biases(%ba, %ba) : (tensor<?x8xf32>, !r1.weight<16x8xbf16>, !r1.weight<4x8xbf16>, !r1.weight<16xbf16>, !r1.weight<16xbf16>) -> (tensor<?x16xf32>, tensor<?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: !r1.weight<8xbf16>, %w: !r1.weight<12x8xbf16>) {
+  // expected-error @+1 {{has a norm weight but no epsilon}}
+  %h = "r1.gated_linear"(%x, %g, %w, %w) : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %w: !r1.weight<12x8xbf16>) {
+  // expected-error @+1 {{has an epsilon but no norm weight}}
+  %h = "r1.gated_linear"(%x, %w, %w) <{epsilon = 1.0e-6 : f64}> : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: !r1.weight<12xbf16>, %w: !r1.weight<12x8xbf16>) {
+  // expected-error @+1 {{norm weight must be [8] to match the last dimension of the input}}
+  %h = r1.gated_linear %x norm(%g eps 1.0e-6) gate %w up %w : (tensor<?x8xf32>, !r1.weight<12xbf16>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %g: !r1.weight<8xbf16>, %w: !r1.weight<12x8xbf16>) {
+  // expected-error @+1 {{epsilon must be positive}}
+  %h = r1.gated_linear %x norm(%g eps 0.0) gate %w up %w : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %wg: !r1.weight<12x8xbf16>, %wu: !r1.weight<10x8xbf16>) {
+  // expected-error @+1 {{gate and up must both be [inter, in], got '!r1.weight<12x8xbf16>' and '!r1.weight<10x8xbf16>'}}
+  %h = r1.gated_linear %x gate %wg up %wu : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<10x8xbf16>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %wg: !r1.weight<12x8xbf16>, %wu: !r1.weight<12x8xf16>) {
+  // expected-error @+1 {{gate and up must share one element type and layout}}
+  %h = r1.gated_linear %x gate %wg up %wu : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<12x8xf16>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %wg: !r1.weight<12x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>, %wu: !r1.weight<12x8xf8E4M3FN, #r1.block_scaled<[64, 64]>>) {
+  // expected-error @+1 {{gate and up must share one element type and layout}}
+  %h = r1.gated_linear %x gate %wg up %wu : (tensor<?x8xf32>, !r1.weight<12x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>, !r1.weight<12x8xf8E4M3FN, #r1.block_scaled<[64, 64]>>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %w: !r1.weight<12x6xbf16>) {
+  // expected-error @+1 {{input's last dimension 8 does not match the weights' input dimension 6}}
+  %h = r1.gated_linear %x gate %w up %w : (tensor<?x8xf32>, !r1.weight<12x6xbf16>, !r1.weight<12x6xbf16>) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x8xf32>, %w: !r1.weight<12x8xbf16>) {
+  // expected-error @+1 {{result must be the input's shape with the last dimension 12, got 'tensor<?x8xf32>'}}
+  %h = r1.gated_linear %x gate %w up %w : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x8xf32>
+  return
+}

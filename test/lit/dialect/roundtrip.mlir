@@ -100,3 +100,28 @@ func.func @moe(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
 // CHECK: r1.model = #r1.model<architecture = "deepseek_v3", vocab_size = 1000, hidden_size = 64, num_layers = 1, num_mtp_layers = 0, max_positions = 4096, bos = 0, eos = [1, 2]>
 module attributes {r1.model = #r1.model<architecture = "deepseek_v3", vocab_size = 1000, hidden_size = 64, num_layers = 1, num_mtp_layers = 0, max_positions = 4096, bos = 0, eos = [1, 2]>} {
 }
+
+// -----
+
+// The fused forms the r1-fuse-* passes create.
+// CHECK-LABEL: func.func @fused
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<?x8xf32>, %[[D:[^:]+]]: tensor<?x8xf32>, %[[G:[^:]+]]: !r1.weight<8xbf16>, %[[WQ:[^:]+]]: !r1.weight<16x8xbf16>, %[[WK:[^:]+]]: !r1.weight<4x8xbf16>, %[[BQ:[^:]+]]: !r1.weight<16xbf16>, %[[BK:[^:]+]]: !r1.weight<4xbf16>, %[[F8:[^:]+]]: !r1.weight<6x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>, %[[WG:[^:]+]]: !r1.weight<12x8xbf16>, %[[WU:[^:]+]]: !r1.weight<12x8xbf16>)
+func.func @fused(%x: tensor<?x8xf32>, %d: tensor<?x8xf32>, %g: !r1.weight<8xbf16>,
+                 %wq: !r1.weight<16x8xbf16>, %wk: !r1.weight<4x8xbf16>,
+                 %bq: !r1.weight<16xbf16>, %bk: !r1.weight<4xbf16>,
+                 %f8: !r1.weight<6x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>,
+                 %wg: !r1.weight<12x8xbf16>, %wu: !r1.weight<12x8xbf16>) {
+  // CHECK: %[[S:.+]], %[[N:.+]] = r1.add_rms_norm %[[X]], %[[D]], %[[G]] eps 9.9999999999999995E-7 : tensor<?x8xf32>, !r1.weight<8xbf16>
+  %s, %n = r1.add_rms_norm %x, %d, %g eps 1.0e-6 : tensor<?x8xf32>, !r1.weight<8xbf16>
+  // CHECK: r1.fused_linear %[[S]] norm(%[[G]] eps 1.000000e-05) weights(%[[WQ]], %[[WK]]) biases(%[[BQ]], %[[BK]]) : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<16x8xbf16>, !r1.weight<4x8xbf16>, !r1.weight<16xbf16>, !r1.weight<4xbf16>) -> (tensor<?x16xf32>, tensor<?x4xf32>)
+  %q, %k = r1.fused_linear %s norm(%g eps 1.0e-5) weights(%wq, %wk) biases(%bq, %bk) : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<16x8xbf16>, !r1.weight<4x8xbf16>, !r1.weight<16xbf16>, !r1.weight<4xbf16>) -> (tensor<?x16xf32>, tensor<?x4xf32>)
+  // CHECK: r1.fused_linear %[[N]] weights(%[[WQ]], %[[WK]]) : (tensor<?x8xf32>, !r1.weight<16x8xbf16>, !r1.weight<4x8xbf16>) -> (tensor<?x16xf32>, tensor<?x4xf32>)
+  %q2, %k2 = r1.fused_linear %n weights(%wq, %wk) : (tensor<?x8xf32>, !r1.weight<16x8xbf16>, !r1.weight<4x8xbf16>) -> (tensor<?x16xf32>, tensor<?x4xf32>)
+  // CHECK: r1.fused_linear %[[X]] weights(%[[F8]]) : (tensor<?x8xf32>, !r1.weight<6x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>) -> tensor<?x6xf32>
+  %a = r1.fused_linear %x weights(%f8) : (tensor<?x8xf32>, !r1.weight<6x8xf8E4M3FN, #r1.block_scaled<[128, 128]>>) -> tensor<?x6xf32>
+  // CHECK: r1.gated_linear %[[X]] norm(%[[G]] eps 9.9999999999999995E-7) gate %[[WG]] up %[[WU]] : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  %h = r1.gated_linear %x norm(%g eps 1.0e-6) gate %wg up %wu : (tensor<?x8xf32>, !r1.weight<8xbf16>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  // CHECK: r1.gated_linear %[[N]] gate %[[WG]] up %[[WU]] : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  %h2 = r1.gated_linear %n gate %wg up %wu : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
+  return
+}

@@ -1,0 +1,247 @@
+//===- R1KernelPlan.cpp - r1k ops: verifiers and kernel parameters --------===//
+
+#include "dialects/R1KernelPlan.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace r1k;
+
+#include "dialects/R1KernelPlanDialect.cpp.inc"
+
+void R1KDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/R1KernelPlan.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel parameters
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+enum class ParamKind { Int, Bool, F64, Ints, Str, F32s };
+
+struct ParamSpec {
+  llvm::StringRef name;
+  ParamKind kind;
+};
+
+/// The params each kind requires (optional ones are checked where used).
+llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
+  using P = ParamKind;
+  static const ParamSpec embed[] = {{"vocab", P::Int}, {"hidden", P::Int}, {"wtype", P::Str}};
+  static const ParamSpec norm[] = {{"hidden", P::Int}, {"eps", P::F64}};
+  static const ParamSpec linear[] = {{"k", P::Int},     {"n", P::Ints},   {"wtype", P::Str},
+                                     {"bias", P::Bool}, {"norm", P::Bool}};
+  static const ParamSpec gated[] = {
+      {"k", P::Int}, {"i", P::Int}, {"wtype", P::Str}, {"norm", P::Bool}};
+  static const ParamSpec rope[] = {
+      {"heads", P::Int}, {"dim", P::Int}, {"interleaved", P::Bool}, {"inv_freq", P::F32s}};
+  static const ParamSpec attention[] = {{"q_heads", P::Int},
+                                        {"kv_heads", P::Int},
+                                        {"head_dim", P::Int},
+                                        {"v_head_dim", P::Int},
+                                        {"scale", P::F64}};
+  static const ParamSpec elementwise[] = {{"hidden", P::Int}};
+  *known = true;
+  if (kind == "embed")
+    return embed;
+  if (kind == "rms_norm" || kind == "add_rms_norm")
+    return norm;
+  if (kind == "linear")
+    return linear;
+  if (kind == "gated_linear")
+    return gated;
+  if (kind == "rope")
+    return rope;
+  if (kind == "attention")
+    return attention;
+  if (kind == "add" || kind == "mul" || kind == "silu")
+    return elementwise;
+  *known = false;
+  return {};
+}
+
+bool hasKind(Attribute attr, ParamKind kind) {
+  switch (kind) {
+  case ParamKind::Int:
+    return isa_and_nonnull<IntegerAttr>(attr) && !cast<IntegerAttr>(attr).getType().isInteger(1);
+  case ParamKind::Bool:
+    return isa_and_nonnull<BoolAttr>(attr);
+  case ParamKind::F64:
+    return isa_and_nonnull<FloatAttr>(attr);
+  case ParamKind::Ints:
+    return isa_and_nonnull<DenseI64ArrayAttr>(attr);
+  case ParamKind::Str:
+    return isa_and_nonnull<StringAttr>(attr);
+  case ParamKind::F32s:
+    return isa_and_nonnull<DenseF32ArrayAttr>(attr);
+  }
+  return false;
+}
+
+} // namespace
+
+LogicalResult KernelOp::verify() {
+  bool known = false;
+  llvm::ArrayRef<ParamSpec> specs = requiredParams(getKind(), &known);
+  if (!known)
+    return emitOpError() << "unknown kernel kind '" << getKind() << "'";
+  for (const ParamSpec &spec : specs)
+    if (!hasKind(getParams().get(spec.name), spec.kind))
+      return emitOpError() << "kind '" << getKind() << "' needs param '" << spec.name
+                           << "' of the right type";
+  if (getParams().get("wtype") &&
+      !llvm::is_contained({"f32", "bf16", "f16"}, getStr("wtype")))
+    return emitOpError() << "wtype must be f32, bf16 or f16, not '" << getStr("wtype") << "'";
+  if ((getKind() == "linear" || getKind() == "gated_linear") && getBool("norm") &&
+      !hasKind(getParams().get("eps"), ParamKind::F64))
+    return emitOpError() << "a kernel with norm needs param 'eps'";
+  if (getKind() == "linear" && getInts("n").empty())
+    return emitOpError() << "linear needs at least one output segment";
+  if (getKind() == "rope") {
+    if (getInt("dim") % 2 != 0)
+      return emitOpError() << "rope dim must be even";
+    if (int64_t(cast<DenseF32ArrayAttr>(getParams().get("inv_freq")).size()) != getInt("dim") / 2)
+      return emitOpError() << "rope inv_freq must have dim/2 entries";
+  }
+  if (getKind() == "attention" && getInt("q_heads") % getInt("kv_heads") != 0)
+    return emitOpError() << "q_heads must be a multiple of kv_heads";
+  return success();
+}
+
+int64_t KernelOp::getInt(llvm::StringRef name) {
+  return cast<IntegerAttr>(getParams().get(name)).getInt();
+}
+bool KernelOp::getBool(llvm::StringRef name) {
+  return cast<BoolAttr>(getParams().get(name)).getValue();
+}
+double KernelOp::getF64(llvm::StringRef name) {
+  return cast<FloatAttr>(getParams().get(name)).getValueAsDouble();
+}
+llvm::ArrayRef<int64_t> KernelOp::getInts(llvm::StringRef name) {
+  return cast<DenseI64ArrayAttr>(getParams().get(name)).asArrayRef();
+}
+llvm::StringRef KernelOp::getStr(llvm::StringRef name) {
+  return cast<StringAttr>(getParams().get(name)).getValue();
+}
+
+//===----------------------------------------------------------------------===//
+// Packed weights
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackedWeightOp::verify() {
+  if (getSources().empty())
+    return emitOpError() << "needs at least one source";
+  if (!isa<r1::PlainLayoutAttr>(getWeightType().getLayout()))
+    return emitOpError() << "packed weights of this backend are plain (row-major)";
+  return success();
+}
+
+LogicalResult PackedWeightOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  r1::WeightType packed = getWeightType();
+  int64_t rows = 0;
+  for (Attribute ref : getSources()) {
+    auto source = symbols.lookupNearestSymbolFrom<r1::WeightOp>(*this, cast<FlatSymbolRefAttr>(ref));
+    if (!source)
+      return emitOpError() << "source " << ref << " is not an r1.weight";
+    r1::WeightType type = source.getWeightType();
+    llvm::ArrayRef<int64_t> shape = type.getShape();
+    if (shape.size() != packed.getShape().size() ||
+        shape.drop_front() != packed.getShape().drop_front())
+      return emitOpError() << "source " << ref << " has shape that does not stack onto "
+                           << packed;
+    rows += shape.front();
+    Type from = type.getElementType(), to = packed.getElementType();
+    if (from != to && !to.isF32())
+      return emitOpError() << "source " << ref << " of element type " << from
+                           << " can only be packed as itself or f32";
+    if (!isa<r1::PlainLayoutAttr>(type.getLayout()))
+      return emitOpError() << "source " << ref << " has a layout this backend cannot pack yet";
+  }
+  if (rows != packed.getShape().front())
+    return emitOpError() << "sources stack to " << rows << " rows, but the type has "
+                         << packed.getShape().front();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+LogicalResult BufferOp::verify() {
+  auto type = cast<MemRefType>(getType());
+  if (!type.getLayout().isIdentity())
+    return emitOpError() << "buffers are contiguous row-major";
+  for (int64_t dim : type.getShape().drop_front())
+    if (ShapedType::isDynamic(dim))
+      return emitOpError() << "only the row (token) dimension may be dynamic";
+  if (getOffset() && *getOffset() % 64 != 0)
+    return emitOpError() << "offset must be 64-byte aligned";
+  return success();
+}
+
+LogicalResult ViewOp::verify() {
+  auto from = cast<MemRefType>(getSource().getType());
+  auto to = cast<MemRefType>(getType());
+  if (from.getElementType() != to.getElementType() || from.getShape()[0] != to.getShape()[0])
+    return emitOpError() << "views keep the element type and the rows";
+  auto rowElements = [](MemRefType t) {
+    int64_t n = 1;
+    for (int64_t d : t.getShape().drop_front())
+      n *= d;
+    return n;
+  };
+  if (rowElements(from) != rowElements(to))
+    return emitOpError() << "views keep the elements per row";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Launches
+//===----------------------------------------------------------------------===//
+
+LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  auto kernel = symbols.lookupNearestSymbolFrom<KernelOp>(*this, getKernelAttr());
+  if (!kernel)
+    return emitOpError() << "kernel " << getKernelAttr() << " is not an r1k.kernel";
+  for (Attribute ref : getWeights())
+    if (!symbols.lookupNearestSymbolFrom<PackedWeightOp>(*this, cast<FlatSymbolRefAttr>(ref)))
+      return emitOpError() << "weight " << ref << " is not an r1k.packed_weight";
+
+  llvm::StringRef kind = kernel.getKind();
+  unsigned ins = 1, outs = 1, weights = 0;
+  if (kind == "embed" || kind == "rms_norm") {
+    weights = 1;
+  } else if (kind == "add_rms_norm") {
+    ins = 2, outs = 2, weights = 1;
+  } else if (kind == "linear") {
+    outs = kernel.getInts("n").size();
+    weights = 1 + kernel.getBool("bias") + kernel.getBool("norm");
+  } else if (kind == "gated_linear") {
+    weights = 1 + kernel.getBool("norm");
+  } else if (kind == "rope") {
+    ins = 2;
+  } else if (kind == "attention") {
+    ins = 4;
+  } else if (kind == "add" || kind == "mul") {
+    ins = 2;
+  }
+  if (getIns().size() != ins || getOuts().size() != outs || getWeights().size() != weights)
+    return emitOpError() << "a '" << kind << "' launch takes " << ins << " inputs, " << outs
+                         << " outputs and " << weights << " weights";
+  if ((kind == "attention") != getKvOffset().has_value())
+    return emitOpError() << (kind == "attention" ? "attention needs kv_offset"
+                                                 : "only attention takes kv_offset");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/R1KernelPlan.cpp.inc"

@@ -1,0 +1,167 @@
+//===- R1KernelPlan.td - The r1k dialect: a launch plan of kernels -*- tablegen -*-===//
+//
+// r1k is the kernel-level IR between the model-level r1 dialect and a code
+// generator. A plan is a straight line of kernel launches over planned
+// buffers; every kernel is a specialization (all dimensions constant) that a
+// backend turns into code.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef R1_KERNEL_PLAN_TD
+#define R1_KERNEL_PLAN_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "dialects/R1Types.td"
+
+def R1K_Dialect : Dialect {
+  let name = "r1k";
+  let cppNamespace = "::r1k";
+  let summary = "A launch plan of model-specialized kernels over planned memory";
+  let description = [{
+    `r1-lower-to-kernels` turns the fused `r1` model into this form and
+    `r1-plan-memory` places its buffers; the host (C++) backend then emits one
+    function per `r1k.kernel` and one entry point per step variant. The
+    module holds:
+
+    * `r1k.packed_weight` symbols: the weights as the artifact stores them,
+      each the row concatenation of one or more `r1.weight`s converted to the
+      packed element type (Q/K/V become one matrix; norm weights and biases
+      become f32). The artifact writer streams them from the checkpoint in
+      this order;
+    * `r1k.kernel` symbols: one per distinct specialization (kind plus
+      constant parameters), shared by every launch with the same shape: the
+      kernel list of the artifact;
+    * `func.func @step(%tokens, %positions, %logits)`: `r1k.buffer`s (arena
+      slices, `offset` set by memory planning), views of them, and
+      `r1k.launch`es in program order.
+
+    Buffers are memrefs whose first dimension is the step's token count; the
+    arena holds `r1k.max_rows` rows of each. Attention launches address the KV
+    cache through `kv_offset` (floats per token before their layer's slice).
+  }];
+}
+
+class R1K_Op<string mnemonic, list<Trait> traits = []>
+    : Op<R1K_Dialect, mnemonic, traits>;
+
+def R1K_Buffer : MemRefRankOf<[F32, I32], [1, 2, 3]>;
+
+def R1K_PackedWeightOp : R1K_Op<"packed_weight", [Symbol,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "A weight as the artifact stores it";
+  let description = [{
+    The row concatenation of `sources` (`r1.weight` symbols), converted to
+    the element type of `type`. Sources must agree in every dimension but
+    the first; the element type is the sources' own or f32.
+
+    ```mlir
+    r1k.packed_weight @qkv0 : !r1.weight<256x128xbf16> = [@q0, @k0, @v0]
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<R1_WeightType>:$type,
+                       FlatSymbolRefArrayAttr:$sources);
+  let assemblyFormat = "$sym_name `:` $type `=` $sources attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::r1::WeightType getWeightType() { return ::llvm::cast<::r1::WeightType>(getType()); }
+  }];
+}
+
+def R1K_KernelOp : R1K_Op<"kernel", [Symbol]> {
+  let summary = "A kernel specialized to constant parameters";
+  let description = [{
+    `kind` names the computation, `params` its constants. Required params:
+
+    | kind | params |
+    |---|---|
+    | embed | vocab, hidden, wtype |
+    | rms_norm, add_rms_norm | hidden, eps |
+    | linear | k, n (array: one per output segment), wtype, bias, norm, eps (when norm) |
+    | gated_linear | k, i, wtype, norm, eps (when norm) |
+    | rope | heads, dim, interleaved, inv_freq (dim/2 f32) |
+    | attention | q_heads, kv_heads, head_dim, v_head_dim, scale |
+    | add, mul, silu | hidden |
+
+    `wtype` is the weight element type (`f32`, `bf16`, `f16`).
+
+    ```mlir
+    r1k.kernel @linear_k128_n128_64_64 "linear" {k = 128 : i64, n = array<i64: 128, 64, 64>, wtype = "bf16", bias = true, norm = false}
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$kind, DictionaryAttr:$params);
+  let assemblyFormat = "$sym_name $kind $params attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getInt(::llvm::StringRef name);
+    bool getBool(::llvm::StringRef name);
+    double getF64(::llvm::StringRef name);
+    ::llvm::ArrayRef<int64_t> getInts(::llvm::StringRef name);
+    ::llvm::StringRef getStr(::llvm::StringRef name);
+  }];
+}
+
+def R1K_BufferOp : R1K_Op<"buffer", [Pure]> {
+  let summary = "An activation buffer in the step's arena";
+  let description = [{
+    A slice of the arena sized for the plan's maximum rows; `offset` (bytes)
+    is set by `r1-plan-memory` and absent before it.
+
+    ```mlir
+    %0 = r1k.buffer offset 4096 : memref<?x128xf32>
+    ```
+  }];
+  let arguments = (ins OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$offset);
+  let results = (outs R1K_Buffer:$result);
+  let assemblyFormat = "(`offset` $offset^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def R1K_ViewOp : R1K_Op<"view", [Pure]> {
+  let summary = "The same bytes seen with another row shape (a reshape)";
+  let arguments = (ins R1K_Buffer:$source);
+  let results = (outs R1K_Buffer:$result);
+  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def R1K_LogitsRowsOp : R1K_Op<"logits_rows", [Pure, AllTypesMatch<["source", "result"]>]> {
+  let summary = "The rows whose logits the caller asked for";
+  let description = [{
+    All rows of `source`, or only its last one when the caller wants the
+    logits of the last position only (generation). Placed before the final
+    norm and projection so prefill does not project every position onto the
+    vocabulary.
+  }];
+  let arguments = (ins R1K_Buffer:$source);
+  let results = (outs R1K_Buffer:$result);
+  let assemblyFormat = "$source attr-dict `:` type($source)";
+}
+
+def R1K_LaunchOp : R1K_Op<"launch", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Runs a kernel on buffers and packed weights";
+  let description = [{
+    Reads `ins`, writes `outs`. The number of each and of `weights` is fixed
+    by the kernel's kind (see `r1k.kernel`); weights of a `linear` are the
+    matrix, then the bias (when `bias`), then the norm weight (when `norm`).
+    Attention launches carry `kv_offset`: the floats per token of the KV
+    cache that precede this layer's keys and values.
+
+    ```mlir
+    r1k.launch @rms_norm_128(%0) -> (%1) weights [@norm0] : (memref<?x128xf32>) -> (memref<?x128xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$kernel,
+                       Arg<Variadic<R1K_Buffer>, "", [MemRead]>:$ins,
+                       Arg<Variadic<R1K_Buffer>, "", [MemWrite]>:$outs,
+                       FlatSymbolRefArrayAttr:$weights,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$kv_offset);
+  let assemblyFormat = [{
+    $kernel `(` $ins `)` `->` `(` $outs `)` `weights` $weights attr-dict
+    `:` `(` type($ins) `)` `->` `(` type($outs) `)`
+  }];
+}
+
+#endif // R1_KERNEL_PLAN_TD

@@ -1,0 +1,83 @@
+// RUN: r1c-opt %s --split-input-file --verify-diagnostics
+
+// expected-error @+1 {{unknown kernel kind 'conv'}}
+r1k.kernel @k "conv" {}
+
+// -----
+
+// expected-error @+1 {{kind 'linear' needs param 'n' of the right type}}
+r1k.kernel @k "linear" {k = 64 : i64, wtype = "bf16", bias = false, norm = false}
+
+// -----
+
+// expected-error @+1 {{wtype must be f32, bf16 or f16, not 'f8'}}
+r1k.kernel @k "embed" {vocab = 10 : i64, hidden = 4 : i64, wtype = "f8"}
+
+// -----
+
+// expected-error @+1 {{a kernel with norm needs param 'eps'}}
+r1k.kernel @k "gated_linear" {k = 64 : i64, i = 32 : i64, wtype = "bf16", norm = true}
+
+// -----
+
+// expected-error @+1 {{rope inv_freq must have dim/2 entries}}
+r1k.kernel @k "rope" {heads = 2 : i64, dim = 4 : i64, interleaved = false, inv_freq = array<f32: 1.0>}
+
+// -----
+
+// expected-error @+1 {{q_heads must be a multiple of kv_heads}}
+r1k.kernel @k "attention" {q_heads = 3 : i64, kv_heads = 2 : i64, head_dim = 8 : i64, v_head_dim = 8 : i64, scale = 1.0 : f64}
+
+// -----
+
+r1.weight @q : !r1.weight<64x64xbf16> = "q"
+// expected-error @+1 {{sources stack to 64 rows, but the type has 96}}
+r1k.packed_weight @p : !r1.weight<96x64xbf16> = [@q]
+
+// -----
+
+r1.weight @q : !r1.weight<64x64xbf16> = "q"
+// expected-error @+1 {{source @q of element type 'bf16' can only be packed as itself or f32}}
+r1k.packed_weight @p : !r1.weight<64x64xf16> = [@q]
+
+// -----
+
+// expected-error @+1 {{source @missing is not an r1.weight}}
+r1k.packed_weight @p : !r1.weight<64xf32> = [@missing]
+
+// -----
+
+// expected-error @+1 {{offset must be 64-byte aligned}}
+%b = r1k.buffer offset 8 : memref<?x64xf32>
+
+// -----
+
+%b = r1k.buffer : memref<?x64xf32>
+// expected-error @+1 {{views keep the elements per row}}
+%v = r1k.view %b : memref<?x64xf32> -> memref<?x4x8xf32>
+
+// -----
+
+r1k.kernel @s "silu" {hidden = 64 : i64}
+func.func @step(%x: memref<?x64xf32>) {
+  // expected-error @+1 {{a 'silu' launch takes 1 inputs, 1 outputs and 0 weights}}
+  r1k.launch @s(%x, %x) -> (%x) weights [] : (memref<?x64xf32>, memref<?x64xf32>) -> (memref<?x64xf32>)
+  return
+}
+
+// -----
+
+func.func @step(%x: memref<?x64xf32>) {
+  // expected-error @+1 {{kernel @nope is not an r1k.kernel}}
+  r1k.launch @nope(%x) -> (%x) weights [] : (memref<?x64xf32>) -> (memref<?x64xf32>)
+  return
+}
+
+// -----
+
+r1k.kernel @a "attention" {q_heads = 2 : i64, kv_heads = 2 : i64, head_dim = 8 : i64, v_head_dim = 8 : i64, scale = 1.0 : f64}
+func.func @step(%q: memref<?x2x8xf32>, %p: memref<?xi32>) {
+  // expected-error @+1 {{attention needs kv_offset}}
+  r1k.launch @a(%q, %q, %q, %p) -> (%q) weights [] : (memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?xi32>) -> (memref<?x2x8xf32>)
+  return
+}
