@@ -21,8 +21,10 @@ extern "C" {
 
 /* Precision of activations and accumulation. */
 enum r1_precision {
-  R1_PRECISION_DEFAULT = 0, /* fastest the target allows (may round activations to bf16) */
+  R1_PRECISION_DEFAULT = 0, /* what the artifact recommends; today the same as FP32 */
   R1_PRECISION_FP32 = 1,    /* fp32 activations and accumulation: the reference mode */
+  R1_PRECISION_BF16 = 2,    /* activations rounded to bf16 inside dot products where the CPU
+                               has AVX512-BF16 (faster prefill; ~0.2% relative error) */
 };
 
 /* Runs fn(task, data) for task in [0, num_tasks) on the runtime's threads and

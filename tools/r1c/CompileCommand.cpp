@@ -1,5 +1,97 @@
-//===- CompileCommand.cpp - r1c compile (placeholder until the driver) ----===//
+//===- CompileCommand.cpp - r1c compile: a model directory -> an artifact -===//
+
 #include "tools/r1c/Commands.h"
+
+#include "compiler/CompileDriver.h"
+#include "compiler/Targets.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+
 namespace r1c_tool {
-CommandRunner addCompileCommand(CLI::App &) { return [] { return -1; }; }
+
+namespace {
+
+struct CompileArgs {
+  r1::CompileOptions options;
+  bool quiet = false;
+};
+
+int runCompile(CompileArgs &args) {
+  r1::CompileFailure failure = r1::CompileFailure::BadInput;
+  llvm::raw_ostream &log = args.quiet ? llvm::nulls() : llvm::errs();
+  if (llvm::Error err = r1::compileModel(args.options, log, &failure)) {
+    switch (failure) {
+    case r1::CompileFailure::BadInput:
+      return report(std::move(err), kBadInput);
+    case r1::CompileFailure::Output:
+      return report(std::move(err), kOutputFailed);
+    case r1::CompileFailure::Tool:
+      return report(std::move(err), kToolFailed);
+    }
+  }
+  return kSuccess;
+}
+
+} // namespace
+
+CommandRunner addCompileCommand(CLI::App &app) {
+  auto args = std::make_shared<CompileArgs>();
+  CLI::App *compile = app.add_subcommand(
+      "compile", "Compile a model directory into a deployment artifact for r1run");
+  compile->add_option("MODEL_DIR", args->options.modelDir,
+                      "Hugging Face model directory (config.json, safetensors, tokenizer files)")
+      ->required();
+  compile->add_option("-o,--output", args->options.output,
+                      "The artifact (.r1); with --compile-to before package, that phase's text "
+                      "('-' for stdout)")
+      ->option_text("FILE")
+      ->required();
+  std::string targets;
+  for (auto &[name, what] : r1::listTargets())
+    targets += "\n  " + name + ": " + what;
+  compile->add_option("--target", args->options.target, "What the code runs on:" + targets)
+      ->option_text("TARGET")
+      ->default_str("host");
+  compile
+      ->add_option("--compile-to", args->options.compileTo,
+                   "Stop after this phase and write its output: " +
+                       llvm::join(r1::compilePhases(), ", "))
+      ->option_text("PHASE")
+      ->default_str("package");
+  compile
+      ->add_option("--dump-phases-to", args->options.dumpPhasesTo,
+                   "Write every phase's output (IR, C++, manifest) into DIR")
+      ->option_text("DIR");
+  compile
+      ->add_option("--max-step-tokens", args->options.maxStepTokens,
+                   "Most tokens one step processes; longer prompts are fed in chunks. Sizes "
+                   "the arena")
+      ->option_text("N")
+      ->default_str("256");
+  compile
+      ->add_option("--cxx", args->options.cxx,
+                   "C++ compiler for the generated code (default: $R1C_CXX, clang++-22, "
+                   "clang++, g++, c++)")
+      ->option_text("PATH");
+  compile->add_flag("-q,--quiet", args->quiet, "No progress lines");
+  compile->footer("Examples:\n"
+                  "  r1c compile models/qwen-1.5b --target host -o qwen.r1\n"
+                  "  r1c compile models/qwen-1.5b -o plan.mlir --compile-to plan\n"
+                  "  r1c compile models/qwen-1.5b -o qwen.r1 --dump-phases-to phases/");
+  return [compile, args, &app]() -> int {
+    if (!compile->parsed())
+      return -1;
+    std::string line = "r1c";
+    for (const std::string &arg : app.remaining(true))
+      line += " " + arg;
+    args->options.commandLine = "r1c compile " + args->options.modelDir + " --target " +
+                                args->options.target + " -o " + args->options.output;
+    return runCompile(*args);
+  };
+}
+
 } // namespace r1c_tool

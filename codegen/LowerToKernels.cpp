@@ -1,0 +1,482 @@
+//===- LowerToKernels.cpp - r1-lower-to-kernels: r1 model -> r1k plan -----===//
+
+#include "codegen/Passes.h"
+#include "codegen/RopeFrequencies.h"
+
+#include "dialects/R1Ops.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <map>
+
+#define DEBUG_TYPE "r1-lower-to-kernels"
+
+namespace r1 {
+#define GEN_PASS_DEF_R1LOWERTOKERNELS
+#include "codegen/Passes.h.inc"
+} // namespace r1
+
+using namespace mlir;
+
+namespace {
+
+/// Builds the plan: packed weights and kernels deduplicated at module level,
+/// launches in @step.
+class PlanBuilder {
+public:
+  PlanBuilder(ModuleOp module, OpBuilder &symbolBuilder, OpBuilder &body)
+      : module_(module), symbols_(symbolBuilder), body_(body), ctx_(module.getContext()) {}
+
+  /// The r1.weight a value of the forward function reads.
+  FailureOr<r1::WeightOp> weightOf(Value value, Operation *user) {
+    auto get = value.getDefiningOp<r1::WeightGetOp>();
+    if (!get) {
+      user->emitOpError("weight operand does not come from r1.weight.get");
+      return failure();
+    }
+    auto weight = module_.lookupSymbol<r1::WeightOp>(get.getNameAttr());
+    if (!weight) {
+      get.emitOpError("names no r1.weight");
+      return failure();
+    }
+    return weight;
+  }
+
+  /// The packed weight stacking `sources` (r1.weight symbols) as `element`.
+  FailureOr<FlatSymbolRefAttr> pack(MutableArrayRef<r1::WeightOp> sources, Type element, Operation *user) {
+    std::string key;
+    for (r1::WeightOp &w : sources)
+      key += w.getSymName().str() + "|";
+    llvm::raw_string_ostream(key) << element;
+    if (auto it = packed_.find(key); it != packed_.end())
+      return it->second;
+
+    r1::WeightType first = sources.front().getWeightType();
+    SmallVector<int64_t> shape(first.getShape());
+    SmallVector<Attribute> refs;
+    for (r1::WeightOp &w : sources) {
+      r1::WeightType type = w.getWeightType();
+      if (!isa<r1::PlainLayoutAttr>(type.getLayout())) {
+        user->emitOpError() << "weight @" << w.getSymName()
+                            << " has a block- or group-scaled layout, which the host backend "
+                               "does not support yet (compile a BF16 model)";
+        return failure();
+      }
+      if (w != sources.front())
+        shape[0] += type.getShape()[0];
+      refs.push_back(FlatSymbolRefAttr::get(w.getSymNameAttr()));
+    }
+    if (!element.isF32() && !element.isBF16() && !element.isF16()) {
+      user->emitOpError() << "weight @" << sources.front().getSymName() << " has element type "
+                          << element << "; the host backend handles f32, bf16 and f16";
+      return failure();
+    }
+    auto type = r1::WeightType::get(ctx_, shape, element, r1::PlainLayoutAttr::get(ctx_));
+    // The element type in the name shows the conversion ("...norm.weight:f32").
+    std::string name = packedName(sources) + ":";
+    llvm::raw_string_ostream(name) << element;
+    auto op = r1k::PackedWeightOp::create(symbols_, sources.front().getLoc(),
+                                          StringAttr::get(ctx_, name),
+                                          TypeAttr::get(type), ArrayAttr::get(ctx_, refs));
+    auto ref = FlatSymbolRefAttr::get(op.getSymNameAttr());
+    packed_[key] = ref;
+    return ref;
+  }
+
+  /// The kernel of `kind` with `params`, created on first use.
+  FlatSymbolRefAttr kernel(StringRef kind, ArrayRef<NamedAttribute> params, Location loc) {
+    DictionaryAttr dict = DictionaryAttr::get(ctx_, params);
+    std::string key = kind.str();
+    llvm::raw_string_ostream(key) << dict;
+    if (auto it = kernels_.find(key); it != kernels_.end())
+      return it->second;
+    std::string name = kind.str() + "_" + std::to_string(kernelCount_++);
+    auto op = r1k::KernelOp::create(symbols_, loc, name, kind, dict);
+    auto ref = FlatSymbolRefAttr::get(op.getSymNameAttr());
+    kernels_[key] = ref;
+    return ref;
+  }
+
+  /// A new (unplaced) buffer holding `tensor`'s rows.
+  Value buffer(Value tensor, Location loc) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    auto memref = MemRefType::get(type.getShape(), type.getElementType());
+    return r1k::BufferOp::create(body_, loc, memref, IntegerAttr());
+  }
+
+  NamedAttribute attr(StringRef name, Attribute value) {
+    return NamedAttribute(StringAttr::get(ctx_, name), value);
+  }
+  NamedAttribute i64(StringRef name, int64_t v) {
+    return attr(name, IntegerAttr::get(IntegerType::get(ctx_, 64), v));
+  }
+  NamedAttribute f64(StringRef name, double v) {
+    return attr(name, FloatAttr::get(Float64Type::get(ctx_), v));
+  }
+  NamedAttribute boolean(StringRef name, bool v) { return attr(name, BoolAttr::get(ctx_, v)); }
+  NamedAttribute str(StringRef name, StringRef v) { return attr(name, StringAttr::get(ctx_, v)); }
+  NamedAttribute ints(StringRef name, ArrayRef<int64_t> v) {
+    return attr(name, DenseI64ArrayAttr::get(ctx_, v));
+  }
+
+  MLIRContext *ctx() { return ctx_; }
+
+private:
+  /// "model.layers.0.self_attn.{q,k,v}_proj.weight" style names: the common
+  /// prefix and suffix of the sources with the differing middles joined.
+  static std::string packedName(MutableArrayRef<r1::WeightOp> sources) {
+    if (sources.size() == 1)
+      return sources.front().getSymName().str();
+    std::string prefix = sources.front().getSymName().str(), suffix = prefix;
+    for (r1::WeightOp &w : sources) {
+      StringRef name = w.getSymName();
+      size_t p = 0;
+      while (p < prefix.size() && p < name.size() && prefix[p] == name[p])
+        ++p;
+      prefix.resize(p);
+      size_t s = 0;
+      while (s < suffix.size() && s < name.size() &&
+             suffix[suffix.size() - 1 - s] == name[name.size() - 1 - s])
+        ++s;
+      suffix = suffix.substr(suffix.size() - s);
+    }
+    std::string middle;
+    for (r1::WeightOp &w : sources) {
+      StringRef name = w.getSymName();
+      size_t end = name.size() > suffix.size() ? name.size() - suffix.size() : 0;
+      StringRef part = prefix.size() <= end ? name.slice(prefix.size(), end) : StringRef();
+      middle += (middle.empty() ? "" : ",") + part.str();
+    }
+    return prefix + "{" + middle + "}" + suffix;
+  }
+
+  ModuleOp module_;
+  OpBuilder &symbols_;
+  OpBuilder &body_;
+  MLIRContext *ctx_;
+  std::map<std::string, FlatSymbolRefAttr> packed_, kernels_;
+  int kernelCount_ = 0;
+};
+
+/// Elements per token of an activation type ([tokens, ...]).
+int64_t rowElements(Type type) {
+  int64_t n = 1;
+  for (int64_t d : cast<ShapedType>(type).getShape().drop_front())
+    n *= d;
+  return n;
+}
+
+StringRef wtypeName(Type element) {
+  if (element.isBF16())
+    return "bf16";
+  if (element.isF16())
+    return "f16";
+  return "f32";
+}
+
+struct LowerToKernelsPass : public r1::impl::R1LowerToKernelsBase<LowerToKernelsPass> {
+  void runOnOperation() override;
+  LogicalResult lower(func::FuncOp forward, func::FuncOp step, PlanBuilder &plan);
+};
+
+void LowerToKernelsPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  MLIRContext *ctx = &getContext();
+  // 1. Find @forward; @mtp (speculative decoding) has no host kernels yet
+  //    and does not contribute to next-token logits: drop it.
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward) {
+    module.emitOpError("has no func.func @forward to lower");
+    return signalPassFailure();
+  }
+  if (auto mtp = module.lookupSymbol<func::FuncOp>("mtp"))
+    mtp.erase();
+  if (forward.getNumResults() != 1) {
+    forward.emitOpError("must return the logits only (run r1-drop-mtp first)");
+    return signalPassFailure();
+  }
+
+  // 2. Create @step(tokens, positions, logits) after the weights.
+  auto logitsTensor = cast<RankedTensorType>(forward.getResultTypes()[0]);
+  Type i32 = IntegerType::get(ctx, 32);
+  Type tokens = MemRefType::get({ShapedType::kDynamic}, i32);
+  Type logits = MemRefType::get(logitsTensor.getShape(), logitsTensor.getElementType());
+  OpBuilder symbols(ctx);
+  symbols.setInsertionPoint(forward);
+  auto step = func::FuncOp::create(symbols, forward.getLoc(), "step",
+                                   FunctionType::get(ctx, {tokens, tokens, logits}, {}));
+  Block *entry = step.addEntryBlock();
+  OpBuilder body = OpBuilder::atBlockBegin(entry);
+  PlanBuilder plan(module, symbols, body);
+
+  // 3. Lower op by op; 4. drop the r1 function.
+  if (failed(lower(forward, step, plan))) {
+    step.erase();
+    return signalPassFailure();
+  }
+  forward.erase();
+}
+
+LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
+                                        PlanBuilder &plan) {
+  OpBuilder b = OpBuilder::atBlockEnd(&step.getBody().front());
+  DenseMap<Value, Value> buffers; // tensor value of @forward -> buffer of @step
+  buffers[forward.getArgument(0)] = step.getArgument(0);
+  buffers[forward.getArgument(1)] = step.getArgument(1);
+  Value logitsArg = step.getArgument(2);
+  Value returned = forward.getBody().front().getTerminator()->getOperand(0);
+  int64_t kvFloatsPerToken = 0;
+
+  auto bufferFor = [&](Value tensor) { return buffers.lookup(tensor); };
+  auto weights = [&](Operation *user, ValueRange values,
+                     SmallVectorImpl<r1::WeightOp> &out) -> LogicalResult {
+    for (Value v : values) {
+      FailureOr<r1::WeightOp> w = plan.weightOf(v, user);
+      if (failed(w))
+        return failure();
+      out.push_back(*w);
+    }
+    return success();
+  };
+  // A vector weight (norm, bias) stored as f32.
+  auto vectorWeight = [&](Operation *user, ValueRange values) -> FailureOr<FlatSymbolRefAttr> {
+    SmallVector<r1::WeightOp> ws;
+    if (failed(weights(user, values, ws)))
+      return failure();
+    return plan.pack(ws, Float32Type::get(plan.ctx()), user);
+  };
+  auto matrixWeight = [&](Operation *user, ValueRange values) -> FailureOr<FlatSymbolRefAttr> {
+    SmallVector<r1::WeightOp> ws;
+    if (failed(weights(user, values, ws)))
+      return failure();
+    Type element = ws.front().getWeightType().getElementType();
+    for (r1::WeightOp w : ws)
+      if (w.getWeightType().getElementType() != element) {
+        user->emitOpError("stacks weights of different element types");
+        return failure();
+      }
+    return plan.pack(ws, element, user);
+  };
+  auto launch = [&](Operation *op, FlatSymbolRefAttr kernel, ValueRange ins, ValueRange outs,
+                    ArrayRef<Attribute> ws) {
+    return r1k::LaunchOp::create(b, op->getLoc(), kernel, ins, outs,
+                                 ArrayAttr::get(plan.ctx(), ws), IntegerAttr());
+  };
+  // Output buffers of `op`'s results; the returned value goes to %logits.
+  auto outputs = [&](Operation *op) {
+    SmallVector<Value> outs;
+    for (Value r : op->getResults()) {
+      Value buf = r == returned ? logitsArg : plan.buffer(r, op->getLoc());
+      buffers[r] = buf;
+      outs.push_back(buf);
+    }
+    return outs;
+  };
+  // The input of the projection that produces the logits: only the rows the
+  // caller wants.
+  auto projectionInput = [&](Operation *op, Value input) -> Value {
+    Value buf = bufferFor(input);
+    if (op->getNumResults() == 1 && op->getResult(0) == returned)
+      return r1k::LogitsRowsOp::create(b, op->getLoc(), buf.getType(), buf);
+    return buf;
+  };
+  auto linearKernel = [&](Operation *op, Value input, Value normWeight,
+                          std::optional<double> eps, ValueRange ws, ValueRange biases) {
+    SmallVector<int64_t> n;
+    for (Value r : op->getResults())
+      n.push_back(cast<ShapedType>(r.getType()).getShape().back());
+    FailureOr<FlatSymbolRefAttr> matrix = matrixWeight(op, ws);
+    if (failed(matrix))
+      return failure();
+    SmallVector<Attribute> refs = {*matrix};
+    if (!biases.empty()) {
+      FailureOr<FlatSymbolRefAttr> bias = vectorWeight(op, biases);
+      if (failed(bias))
+        return failure();
+      refs.push_back(*bias);
+    }
+    if (normWeight) {
+      FailureOr<FlatSymbolRefAttr> gamma = vectorWeight(op, normWeight);
+      if (failed(gamma))
+        return failure();
+      refs.push_back(*gamma);
+    }
+    Type element =
+        cast<r1::WeightType>(ws.front().getType()).getElementType();
+    SmallVector<NamedAttribute> params = {
+        plan.i64("k", cast<ShapedType>(input.getType()).getShape().back()), plan.ints("n", n),
+        plan.str("wtype", wtypeName(element)), plan.boolean("bias", !biases.empty()),
+        plan.boolean("norm", bool(normWeight))};
+    if (normWeight)
+      params.push_back(plan.f64("eps", *eps));
+    Value in = projectionInput(op, input);
+    launch(op, plan.kernel("linear", params, op->getLoc()), in, outputs(op), refs);
+    return success();
+  };
+
+  for (Operation &operation : forward.getBody().front().without_terminator()) {
+    Operation *op = &operation;
+    LogicalResult result =
+        llvm::TypeSwitch<Operation *, LogicalResult>(op)
+            .Case([&](r1::WeightGetOp) { return success(); })
+            .Case([&](r1::EmbedOp embed) {
+              FailureOr<FlatSymbolRefAttr> table = matrixWeight(op, embed.getTable());
+              if (failed(table))
+                return failure();
+              auto type = cast<r1::WeightType>(embed.getTable().getType());
+              FlatSymbolRefAttr k = plan.kernel(
+                  "embed",
+                  {plan.i64("vocab", type.getShape()[0]), plan.i64("hidden", type.getShape()[1]),
+                   plan.str("wtype", wtypeName(type.getElementType()))},
+                  op->getLoc());
+              launch(op, k, bufferFor(embed.getTokens()), outputs(op), {*table});
+              return success();
+            })
+            .Case([&](r1::RmsNormOp norm) {
+              FailureOr<FlatSymbolRefAttr> gamma = vectorWeight(op, norm.getWeight());
+              if (failed(gamma))
+                return failure();
+              FlatSymbolRefAttr k = plan.kernel(
+                  "rms_norm",
+                  {plan.i64("hidden", rowElements(norm.getType())),
+                   plan.f64("eps", norm.getEpsilon().convertToDouble())},
+                  op->getLoc());
+              launch(op, k, bufferFor(norm.getInput()), outputs(op), {*gamma});
+              return success();
+            })
+            .Case([&](r1::AddRmsNormOp norm) {
+              FailureOr<FlatSymbolRefAttr> gamma = vectorWeight(op, norm.getWeight());
+              if (failed(gamma))
+                return failure();
+              FlatSymbolRefAttr k = plan.kernel(
+                  "add_rms_norm",
+                  {plan.i64("hidden", rowElements(norm.getInput().getType())),
+                   plan.f64("eps", norm.getEpsilon().convertToDouble())},
+                  op->getLoc());
+              launch(op, k, ValueRange{bufferFor(norm.getInput()), bufferFor(norm.getResidual())},
+                     outputs(op), {*gamma});
+              return success();
+            })
+            .Case([&](r1::LinearOp linear) {
+              SmallVector<Value> biases;
+              if (linear.getBias())
+                biases.push_back(linear.getBias());
+              return linearKernel(op, linear.getInput(), Value(), std::nullopt,
+                                  ValueRange{linear.getWeight()}, biases);
+            })
+            .Case([&](r1::FusedLinearOp linear) {
+              std::optional<double> eps;
+              if (linear.getEpsilon())
+                eps = linear.getEpsilon()->convertToDouble();
+              return linearKernel(op, linear.getInput(), linear.getNormWeight(), eps,
+                                  linear.getWeights(), linear.getBiases());
+            })
+            .Case([&](r1::GatedLinearOp gated) {
+              FailureOr<FlatSymbolRefAttr> matrix =
+                  matrixWeight(op, ValueRange{gated.getGate(), gated.getUp()});
+              if (failed(matrix))
+                return failure();
+              SmallVector<Attribute> refs = {*matrix};
+              Type element = cast<r1::WeightType>(gated.getGate().getType()).getElementType();
+              SmallVector<NamedAttribute> params = {
+                  plan.i64("k", cast<ShapedType>(gated.getInput().getType()).getShape().back()),
+                  plan.i64("i", cast<ShapedType>(gated.getType()).getShape().back()),
+                  plan.str("wtype", wtypeName(element)),
+                  plan.boolean("norm", bool(gated.getNormWeight()))};
+              if (gated.getNormWeight()) {
+                FailureOr<FlatSymbolRefAttr> gamma = vectorWeight(op, gated.getNormWeight());
+                if (failed(gamma))
+                  return failure();
+                refs.push_back(*gamma);
+                params.push_back(plan.f64("eps", gated.getEpsilon()->convertToDouble()));
+              }
+              launch(op, plan.kernel("gated_linear", params, op->getLoc()),
+                     bufferFor(gated.getInput()), outputs(op), refs);
+              return success();
+            })
+            .Case([&](r1::ReshapeOp reshape) {
+              auto type = cast<RankedTensorType>(reshape.getType());
+              Value view = r1k::ViewOp::create(
+                  b, op->getLoc(), MemRefType::get(type.getShape(), type.getElementType()),
+                  bufferFor(reshape.getInput()));
+              buffers[reshape.getResult()] = view;
+              return success();
+            })
+            .Case([&](r1::RopeOp rope) -> LogicalResult {
+              auto shape = cast<ShapedType>(rope.getType()).getShape();
+              FailureOr<SmallVector<float>> invFreq = r1::ropeInverseFrequencies(
+                  shape.back(), rope.getTheta().convertToDouble(), rope.getScalingAttr());
+              if (failed(invFreq))
+                return rope.emitOpError(
+                    "has a rope scaling the host backend does not implement yet (YaRN)");
+              FlatSymbolRefAttr k = plan.kernel(
+                  "rope",
+                  {plan.i64("heads", shape[1]), plan.i64("dim", shape.back()),
+                   plan.boolean("interleaved", rope.getStyle() == r1::RopeStyle::Interleaved),
+                   plan.attr("inv_freq", DenseF32ArrayAttr::get(plan.ctx(), *invFreq))},
+                  op->getLoc());
+              launch(op, k, ValueRange{bufferFor(rope.getInput()), bufferFor(rope.getPositions())},
+                     outputs(op), {});
+              return success();
+            })
+            .Case([&](r1::AttentionOp attention) {
+              auto q = cast<ShapedType>(attention.getQuery().getType()).getShape();
+              auto k = cast<ShapedType>(attention.getKey().getType()).getShape();
+              auto v = cast<ShapedType>(attention.getValue().getType()).getShape();
+              FlatSymbolRefAttr kernel = plan.kernel(
+                  "attention",
+                  {plan.i64("q_heads", q[1]), plan.i64("kv_heads", k[1]),
+                   plan.i64("head_dim", k[2]), plan.i64("v_head_dim", v[2]),
+                   plan.f64("scale", attention.getScale().convertToDouble())},
+                  op->getLoc());
+              auto l = r1k::LaunchOp::create(
+                  b, op->getLoc(), kernel,
+                  ValueRange{bufferFor(attention.getQuery()), bufferFor(attention.getKey()),
+                             bufferFor(attention.getValue()), bufferFor(attention.getPositions())},
+                  outputs(op), ArrayAttr::get(plan.ctx(), {}),
+                  b.getI64IntegerAttr(kvFloatsPerToken));
+              l->setAttr("layer", attention.getLayerAttr());
+              kvFloatsPerToken += k[1] * k[2] + v[1] * v[2];
+              return success();
+            })
+            .Case<r1::AddOp, r1::MulOp>([&](Operation *binary) {
+              StringRef kind = isa<r1::AddOp>(binary) ? "add" : "mul";
+              FlatSymbolRefAttr k = plan.kernel(
+                  kind, {plan.i64("hidden", rowElements(binary->getResult(0).getType()))},
+                  op->getLoc());
+              launch(op, k,
+                     ValueRange{bufferFor(binary->getOperand(0)), bufferFor(binary->getOperand(1))},
+                     outputs(op), {});
+              return success();
+            })
+            .Case([&](r1::SiluOp silu) {
+              FlatSymbolRefAttr k = plan.kernel(
+                  "silu", {plan.i64("hidden", rowElements(silu.getType()))}, op->getLoc());
+              launch(op, k, bufferFor(silu.getInput()), outputs(op), {});
+              return success();
+            })
+            .Default([&](Operation *other) {
+              return other->emitOpError()
+                     << "has no host kernel yet (the host backend runs the dense "
+                        "Qwen2/Llama models; DeepSeek MLA/MoE support is the next milestone)";
+            });
+    if (failed(result))
+      return failure();
+    for (Value r : op->getResults())
+      if (!isa<r1::WeightType>(r.getType()) && !buffers.lookup(r))
+        return op->emitOpError("was lowered without a buffer for its result");
+  }
+  if (buffers.lookup(returned) != logitsArg)
+    return forward.emitOpError("the logits must come from a projection (r1.linear)");
+  func::ReturnOp::create(b, forward.getLoc());
+  step->setAttr("r1k.kv_floats_per_token", b.getI64IntegerAttr(kvFloatsPerToken));
+  return success();
+}
+
+} // namespace

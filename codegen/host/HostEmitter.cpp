@@ -1,0 +1,289 @@
+//===- HostEmitter.cpp - r1k plan -> C++ for the host CPU -----------------===//
+
+#include "codegen/host/HostEmitter.h"
+
+#include "dialects/R1KernelPlan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+namespace r1 {
+
+using namespace mlir;
+
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// A C++ literal that reads back as exactly `value`.
+std::string floatLiteral(double value, bool asFloat) {
+  char text[64];
+  std::snprintf(text, sizeof text, asFloat ? "%.9g" : "%.17g", value);
+  std::string s = text;
+  if (s.find_first_of(".en") == std::string::npos)
+    s += ".0";
+  return asFloat ? s + "f" : s;
+}
+
+std::string wtype(llvm::StringRef name) {
+  if (name == "bf16")
+    return "WType::BF16";
+  if (name == "f16")
+    return "WType::F16";
+  return "WType::F32";
+}
+
+int64_t rowElements(Type type) {
+  int64_t n = 1;
+  for (int64_t d : cast<ShapedType>(type).getShape().drop_front())
+    n *= d;
+  return n;
+}
+
+/// The wrapper function of one kernel: a name, and a body instantiating the
+/// kernel template with the constants of `kernel`.
+void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
+  llvm::StringRef kind = kernel.getKind();
+  std::string name = kernel.getSymName().str();
+  os << "// " << kind << " " << kernel.getParams() << "\n";
+  auto eps = [&] { return floatLiteral(kernel.getF64("eps"), true); };
+  if (kind == "embed") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const int32_t *tokens, int64_t n, const "
+                        "void *table, float *out) {{\n  embed<{1}, {2}, {3}>(ex, tokens, n, table, "
+                        "out);\n}\n",
+                        name, kernel.getInt("vocab"), kernel.getInt("hidden"),
+                        wtype(kernel.getStr("wtype")));
+  } else if (kind == "rms_norm") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *x, int64_t n, const void "
+                        "*gamma, float *out) {{\n  rmsNorm<{1}>(ex, x, n, static_cast<const float "
+                        "*>(gamma), {2}, out);\n}\n",
+                        name, kernel.getInt("hidden"), eps());
+  } else if (kind == "add_rms_norm") {
+    os << llvm::formatv(
+        "inline void {0}(const Exec &ex, const float *x, const float *r, int64_t n, const void "
+        "*gamma, float *sum, float *out) {{\n  addRmsNorm<{1}>(ex, x, r, n, static_cast<const "
+        "float *>(gamma), {2}, sum, out);\n}\n",
+        name, kernel.getInt("hidden"), eps());
+  } else if (kind == "linear") {
+    llvm::ArrayRef<int64_t> n = kernel.getInts("n");
+    bool bias = kernel.getBool("bias"), norm = kernel.getBool("norm");
+    os << "template <int64_t kRows>\ninline void " << name
+       << "(const Exec &ex, const float *x, int64_t n, const void *w, const void *bias, const void "
+          "*gamma";
+    for (size_t i = 0; i < n.size(); ++i)
+      os << ", float *out" << i;
+    os << ") {\n  float *const outs[] = {";
+    for (size_t i = 0; i < n.size(); ++i)
+      os << (i ? ", " : "") << "out" << i;
+    os << "};\n  linear<kRows, " << kernel.getInt("k") << ", " << wtype(kernel.getStr("wtype"))
+       << ", " << (bias ? "true" : "false") << ", " << (norm ? "true" : "false");
+    for (int64_t segment : n)
+      os << ", " << segment;
+    os << ">(ex, x, n, w, static_cast<const float *>(bias), static_cast<const float *>(gamma), "
+       << (norm ? eps() : std::string("0.0f")) << ", outs);\n}\n";
+  } else if (kind == "gated_linear") {
+    bool norm = kernel.getBool("norm");
+    os << llvm::formatv("template <int64_t kRows>\ninline void {0}(const Exec &ex, const float "
+                        "*x, int64_t n, const void *w, const void *gamma, float *out) {{\n  "
+                        "gatedLinear<kRows, {1}, {2}, {3}, {4}>(ex, x, n, w, {5}, {6}, out);\n}\n",
+                        name, kernel.getInt("k"), kernel.getInt("i"),
+                        wtype(kernel.getStr("wtype")), norm ? "true" : "false",
+                        norm ? "static_cast<const float *>(gamma)" : "nullptr",
+                        norm ? eps() : std::string("0.0f"));
+  } else if (kind == "rope") {
+    auto invFreq = cast<DenseF32ArrayAttr>(kernel.getParams().get("inv_freq")).asArrayRef();
+    os << "alignas(64) const float " << name << "_inv_freq[" << invFreq.size() << "] = {";
+    for (size_t i = 0; i < invFreq.size(); ++i)
+      os << (i % 6 == 0 ? "\n    " : " ") << floatLiteral(invFreq[i], true) << ",";
+    os << "};\n";
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *in, const int32_t *pos, "
+                        "int64_t n, float *out) {{\n  rope<{1}, {2}, {3}>(ex, in, out, n, pos, "
+                        "{0}_inv_freq);\n}\n",
+                        name, kernel.getInt("heads"), kernel.getInt("dim"),
+                        kernel.getBool("interleaved") ? "true" : "false");
+  } else if (kind == "attention") {
+    int64_t kvHeads = kernel.getInt("kv_heads"), dim = kernel.getInt("head_dim");
+    os << llvm::formatv(
+        "inline void {0}(const Exec &ex, const float *q, const float *k, const float *v, const "
+        "int32_t *pos, int64_t n, float *kv, int64_t cap, int64_t kvOffset, float *out) {{\n"
+        "  float *keys = kv + cap * kvOffset;\n"
+        "  float *values = keys + cap * {2};\n"
+        "  attention<{1}, {3}, {4}, {5}>(ex, q, k, v, n, pos, {6}, keys, values, cap, out);\n}\n",
+        name, kernel.getInt("q_heads"), kvHeads * dim, kvHeads, dim, kernel.getInt("v_head_dim"),
+        floatLiteral(kernel.getF64("scale"), true));
+  } else if (kind == "add" || kind == "mul") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *a, const float *b, int64_t "
+                        "n, float *out) {{\n  {1}<{2}>(ex, a, b, n, out);\n}\n",
+                        name, kind, kernel.getInt("hidden"));
+  } else if (kind == "silu") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *x, int64_t n, float *out) "
+                        "{{\n  silu<{1}>(ex, x, n, out);\n}\n",
+                        name, kernel.getInt("hidden"));
+  }
+  os << "\n";
+}
+
+} // namespace
+
+llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &options) {
+  auto step = plan.lookupSymbol<func::FuncOp>("step");
+  if (!step)
+    return fail("the plan has no @step (run r1-lower-to-kernels and r1-plan-memory)");
+  auto attrInt = [&](llvm::StringRef name) -> int64_t {
+    auto attr = step->getAttrOfType<IntegerAttr>(name);
+    return attr ? attr.getInt() : -1;
+  };
+  int64_t maxRows = attrInt("r1k.max_rows"), kvBytes = attrInt("r1k.kv_bytes_per_token");
+  if (maxRows < 1 || kvBytes < 0 || attrInt("r1k.arena_bytes") < 0)
+    return fail("the plan's memory is not planned (run r1-plan-memory)");
+  auto logitsType = cast<MemRefType>(step.getArgument(2).getType());
+  int64_t vocab = logitsType.getShape().back();
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "// Generated by " << options.generatedBy << ". Do not edit: regenerate it.\n"
+     << "// Identity: " << options.identity << "\n"
+     << "#include \"R1Abi.h\"\n#include \"R1HostKernels.h\"\n\nnamespace {\n\n"
+     << "using namespace r1hk;\n\n"
+     << "constexpr int64_t kMaxRows = " << maxRows << ";\n"
+     << "constexpr int64_t kVocab = " << vocab << ";\n"
+     << "constexpr int64_t kKvFloatsPerToken = " << kvBytes / 4 << ";\n\n";
+
+  // 1. One wrapper per kernel: the kernel list of the artifact.
+  llvm::DenseMap<Attribute, int64_t> weightIndex;
+  for (Operation &op : plan.getBody()->getOperations()) {
+    if (auto kernel = dyn_cast<r1k::KernelOp>(op))
+      emitKernel(kernel, os);
+    if (auto weight = dyn_cast<r1k::PackedWeightOp>(op))
+      weightIndex[FlatSymbolRefAttr::get(weight.getSymNameAttr())] = weightIndex.size();
+  }
+
+  // 2. The step, templated on the row count (0: any, 1: decode).
+  os << "template <int64_t kRows>\nint step(const r1_step_args *a) {\n"
+     << "  if (a->abi_version != R1_ABI_VERSION) return R1_STEP_BAD_ABI;\n"
+     << "  const int64_t n = kRows ? kRows : a->n_tokens;\n"
+     << "  if (a->n_tokens != n || n < 1 || n > kMaxRows) return R1_STEP_BAD_ARGS;\n"
+     << "  if (a->logits_rows != 1 && a->logits_rows != n) return R1_STEP_BAD_ARGS;\n"
+     << "  if (!a->arena || !a->kv_cache || !a->weights || !a->parallel_for) return "
+        "R1_STEP_BAD_ARGS;\n"
+     << "  for (int64_t t = 0; t < n; ++t)\n"
+     << "    if (a->positions[t] < 0 || a->positions[t] >= a->kv_capacity || a->tokens[t] < 0 "
+        "|| a->tokens[t] >= kVocab) return R1_STEP_BAD_ARGS;\n"
+     << "  if (a->precision < R1_PRECISION_DEFAULT || a->precision > R1_PRECISION_BF16) return "
+        "R1_STEP_BAD_ARGS;\n"
+     << "  const Exec ex{a->parallel_for, a->pool, a->num_threads, a->precision != "
+        "R1_PRECISION_BF16};\n"
+     << "  // The projection onto the vocabulary always accumulates in fp32: its\n"
+     << "  // outputs are the logits themselves (near 100 with tied embeddings).\n"
+     << "  const Exec exLogits{a->parallel_for, a->pool, a->num_threads, true};\n"
+     << "  char *arena = static_cast<char *>(a->arena);\n"
+     << "  float *kv = static_cast<float *>(a->kv_cache);\n"
+     << "  const int64_t cap = a->kv_capacity;\n"
+     << "  const int64_t lr = a->logits_rows;\n"
+     << "  const void *const *W = a->weights;\n"
+     << "  (void)arena; (void)kv; (void)cap;\n\n";
+
+  llvm::DenseMap<Value, std::string> names, rows;
+  names[step.getArgument(0)] = "a->tokens";
+  names[step.getArgument(1)] = "a->positions";
+  names[step.getArgument(2)] = "a->logits";
+  int counter = 0;
+  auto cType = [](Value v) {
+    return cast<MemRefType>(v.getType()).getElementType().isInteger(32) ? "int32_t" : "float";
+  };
+  for (Operation &op : step.getBody().front()) {
+    if (auto buffer = dyn_cast<r1k::BufferOp>(op)) {
+      if (!buffer.getOffset())
+        return fail("a buffer has no offset (run r1-plan-memory)");
+      std::string name = "b" + std::to_string(counter++);
+      os << "  " << cType(buffer) << " *" << name << " = reinterpret_cast<" << cType(buffer)
+         << " *>(arena + " << *buffer.getOffset() << ");\n";
+      names[buffer] = name;
+    } else if (auto view = dyn_cast<r1k::ViewOp>(op)) {
+      names[view] = names.lookup(view.getSource());
+      if (rows.count(view.getSource()))
+        rows[view] = rows.lookup(view.getSource());
+    } else if (auto select = dyn_cast<r1k::LogitsRowsOp>(op)) {
+      std::string name = "b" + std::to_string(counter++);
+      os << "  const float *" << name << " = " << names.lookup(select.getSource()) << " + (n - lr) * "
+         << rowElements(select.getType()) << ";\n";
+      names[select] = name;
+      rows[select] = "lr";
+    } else if (auto launch = dyn_cast<r1k::LaunchOp>(op)) {
+      auto kernel = plan.lookupSymbol<r1k::KernelOp>(launch.getKernelAttr());
+      llvm::StringRef kind = kernel.getKind();
+      std::string n = "n";
+      for (Value in : launch.getIns())
+        if (rows.count(in))
+          n = rows.lookup(in);
+      for (Value out : launch.getOuts())
+        rows.erase(out);
+      std::vector<std::string> weights;
+      for (Attribute ref : launch.getWeights())
+        weights.push_back("W[" + std::to_string(weightIndex.lookup(ref)) + "]");
+      auto ins = [&](unsigned i) { return names.lookup(launch.getIns()[i]); };
+      auto outs = [&](unsigned i) { return names.lookup(launch.getOuts()[i]); };
+      os << "  ";
+      std::string callee = kernel.getSymName().str();
+      if (kind == "linear" || kind == "gated_linear") {
+        // The row count is a template argument: decode gets the GEMV path.
+        // The row count is a template argument: decode gets the GEMV path.
+        bool bias = kind == "linear" && kernel.getBool("bias");
+        bool norm = kernel.getBool("norm");
+        bool logits = n == "lr";
+        os << callee << "<kRows>(" << (logits ? "exLogits" : "ex") << ", " << ins(0) << ", " << n
+           << ", " << weights[0];
+        if (kind == "linear")
+          os << ", " << (bias ? weights[1] : "nullptr");
+        os << ", " << (norm ? weights.back() : "nullptr");
+        for (unsigned i = 0; i < launch.getOuts().size(); ++i)
+          os << ", " << outs(i);
+        os << ");";
+      } else if (kind == "embed") {
+        os << callee << "(ex, " << ins(0) << ", n, " << weights[0] << ", " << outs(0) << ");";
+      } else if (kind == "rms_norm") {
+        os << callee << "(ex, " << ins(0) << ", " << n << ", " << weights[0] << ", " << outs(0)
+           << ");";
+      } else if (kind == "add_rms_norm") {
+        os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << weights[0]
+           << ", " << outs(0) << ", " << outs(1) << ");";
+      } else if (kind == "rope") {
+        os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", n, " << outs(0) << ");";
+      } else if (kind == "attention") {
+        os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", " << ins(3)
+           << ", n, kv, cap, " << *launch.getKvOffset() << ", " << outs(0) << ");";
+      } else if (kind == "add" || kind == "mul") {
+        os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << outs(0)
+           << ");";
+      } else if (kind == "silu") {
+        os << callee << "(ex, " << ins(0) << ", " << n << ", " << outs(0) << ");";
+      } else {
+        return fail("no host code for kernel kind '" + kind + "'");
+      }
+      if (auto layer = launch->getAttrOfType<IntegerAttr>("layer"))
+        os << "  // layer " << layer.getInt();
+      os << "\n";
+    } else if (!isa<func::ReturnOp>(op)) {
+      return fail("unexpected op in @step: " + op.getName().getStringRef());
+    }
+  }
+  os << "  return R1_STEP_OK;\n}\n\n} // namespace\n\n"
+     << "extern \"C\" {\n"
+     << "__attribute__((visibility(\"default\"))) int r1_prefill(const r1_step_args *a) { return "
+        "step<0>(a); }\n"
+     << "__attribute__((visibility(\"default\"))) int r1_decode(const r1_step_args *a) { return "
+        "step<1>(a); }\n"
+     << "__attribute__((visibility(\"default\"))) const char *r1_code_identity(void) { return \""
+     << options.identity << "\"; }\n"
+     << "}\n";
+  return text;
+}
+
+} // namespace r1

@@ -1,0 +1,162 @@
+//===- Gemv.h - Host kernels: decode-step (one row) matrix-vector cores ---===//
+//
+// A decode step multiplies one activation row by every weight row, so it is
+// bound by memory bandwidth: each weight byte is read once, by one task, in
+// eight concurrent row streams with eight independent accumulators, and the
+// K loop is one vector wide (bf16/f16 widened in registers). The activation
+// row is prepared once per call (normalized, and on the bf16 dot-product
+// path rounded to bf16) before the tasks start.
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1HK_GEMV_H
+#define R1HK_GEMV_H
+
+#include "Simd.h"
+
+namespace r1hk {
+namespace detail {
+
+/// Rows of K floats up to this length are prepared on the stack; longer
+/// ones in a per-thread buffer.
+constexpr int64_t kStackRow = 16384;
+
+/// True where the default precision multiplies bf16 weights with bf16
+/// activations (two products per fp32 lane and instruction).
+template <WType WT>
+constexpr bool kHasBf16Dot =
+#if defined(R1HK_HAS_DPBF16)
+    WT == WType::BF16;
+#else
+    false;
+#endif
+
+#if defined(R1HK_HAS_DPBF16)
+/// out[k] = bf16((x[k] * scale) * gamma[k]) (or bf16(x[k]) when gamma is
+/// null) for k < len, zeros up to padLen: an activation row for dpbf16.
+inline void stageRowBf16(const float *x, float scale, const float *gamma, int64_t len,
+                         int64_t padLen, uint16_t *out) {
+  __m512 s = _mm512_set1_ps(scale);
+  auto get = [&](int64_t k, int64_t m) {
+    __mmask16 mk = Vec::mask(m < 16 ? m : 16);
+    __m512 v = _mm512_maskz_loadu_ps(mk, x + k);
+    return gamma ? _mm512_mul_ps(_mm512_mul_ps(v, s), _mm512_maskz_loadu_ps(mk, gamma + k)) : v;
+  };
+  for (int64_t k = 0; k < padLen; k += 32) {
+    int64_t m = len - k; // elements left; <= 0 past the row: zeros
+    __m512 lo = m > 0 ? get(k, m) : _mm512_setzero_ps();
+    __m512 hi = m > 16 ? get(k + 16, m - 16) : _mm512_setzero_ps();
+    _mm512_storeu_si512(out + k, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+  }
+}
+
+/// sums[r] = xb . rows[r] over K bf16 elements (xb zero-padded to 32).
+template <int64_t K, int R>
+inline void gemvDotBf16(const uint16_t *const *rows, const uint16_t *xb, float *sums) {
+  __m512 a[R];
+  R1HK_UNROLL
+  for (int r = 0; r < R; ++r)
+    a[r] = _mm512_setzero_ps();
+  constexpr int64_t KF = K / 32 * 32;
+  for (int64_t k = 0; k < KF; k += 32) {
+    __m512bh xv = (__m512bh)_mm512_loadu_si512(xb + k);
+    R1HK_UNROLL
+    for (int r = 0; r < R; ++r)
+      a[r] = _mm512_dpbf16_ps(a[r], (__m512bh)_mm512_loadu_si512(rows[r] + k), xv);
+  }
+  if constexpr (KF < K) {
+    constexpr __mmask32 tail = __mmask32((1ull << (K - KF)) - 1);
+    __m512bh xv = (__m512bh)_mm512_loadu_si512(xb + KF);
+    R1HK_UNROLL
+    for (int r = 0; r < R; ++r)
+      a[r] = _mm512_dpbf16_ps(a[r], (__m512bh)_mm512_maskz_loadu_epi16(tail, rows[r] + KF), xv);
+  }
+  R1HK_UNROLL
+  for (int r = 0; r < R; r += 4)
+    Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums + r);
+}
+#endif
+
+/// sums[r] = x . rows[r] over K elements, weights widened to fp32 exactly.
+template <int64_t K, WType WT, int R>
+inline void gemvDot(const WElem<WT> *const *rows, const float *x, float *sums) {
+  typename Vec::T a[R];
+  R1HK_UNROLL
+  for (int r = 0; r < R; ++r)
+    a[r] = Vec::zero();
+  constexpr int64_t KF = K / Vec::W * Vec::W;
+  for (int64_t k = 0; k < KF; k += Vec::W) {
+    typename Vec::T xv = Vec::load(x + k);
+    R1HK_UNROLL
+    for (int r = 0; r < R; ++r)
+      a[r] = Vec::fma(xv, Vec::template loadW<WT>(rows[r] + k), a[r]);
+  }
+  if constexpr (KF < K) {
+    typename Vec::T xv = Vec::loadPartial(x + KF, K - KF);
+    R1HK_UNROLL
+    for (int r = 0; r < R; ++r)
+      a[r] = Vec::fma(xv, Vec::template loadWPartial<WT>(rows[r] + KF, K - KF), a[r]);
+  }
+  R1HK_UNROLL
+  for (int r = 0; r < R; r += 4)
+    Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums + r);
+}
+
+/// The activation row of a decode step, prepared once: xn = rmsNorm(x) *
+/// gamma when kNorm, rounded to bf16 on the bf16 dot path.
+template <int64_t K, WType WT, bool kNorm>
+struct GemvRow {
+  static constexpr int64_t Kp = roundUp(K, 32);
+  static constexpr bool kOnStack = K <= kStackRow;
+  union Storage {
+    float f[kOnStack ? K : 1];
+    uint16_t b[kOnStack ? Kp : 1];
+  };
+  alignas(64) Storage storage;
+  const float *xf = nullptr;
+  const uint16_t *xb = nullptr; // set on the bf16 dot path
+
+  GemvRow(const Exec &ex, const float *x, const float *gamma, float eps) {
+    float scale = kNorm ? rmsScale<K>(x, eps) : 1.0f;
+#if defined(R1HK_HAS_DPBF16)
+    if (kHasBf16Dot<WT> && !ex.fp32) {
+      uint16_t *b = kOnStack ? storage.b : threadScratch<uint16_t, 0>(Kp);
+      stageRowBf16(x, scale, kNorm ? gamma : nullptr, K, Kp, b);
+      xb = b;
+      return;
+    }
+#endif
+    (void)ex;
+    if constexpr (kNorm) {
+      float *f = kOnStack ? storage.f : threadScratch<float, 0>(K);
+      scaleRow<K>(x, scale, gamma, f);
+      xf = f;
+    } else {
+      (void)gamma, (void)eps;
+      xf = x;
+    }
+  }
+
+  /// sums[r] = xn . rows[r], r < R.
+  template <int R>
+  void dot(const WElem<WT> *const *rows, float *sums) const {
+#if defined(R1HK_HAS_DPBF16)
+    if constexpr (kHasBf16Dot<WT>) {
+      if (xb) {
+        gemvDotBf16<K, R>(rows, xb, sums);
+        return;
+      }
+    }
+#endif
+    gemvDot<K, WT, R>(rows, xf, sums);
+  }
+};
+
+/// Output rows per decode task: about four tasks per thread, aligned to 16.
+inline int64_t gemvSpan(const Exec &ex, int64_t rows) {
+  return roundUp(ceilDiv(rows, ex.taskCount(ceilDiv(rows, 16))), 16);
+}
+
+} // namespace detail
+} // namespace r1hk
+
+#endif // R1HK_GEMV_H

@@ -1,0 +1,190 @@
+//===- Linear.h - Host kernels: linear (fused QKV, bias, norm) and SwiGLU -===//
+//
+// linear: y_s = xn . W_s^T + b_s for the row segments s of one weight array
+// (Q/K/V or gate/up fused by the compiler into one matrix, written to
+// separate outputs), xn = rmsNorm(x) * gamma when kNorm.
+// gatedLinear: out = silu(xn . Wg^T) * (xn . Wu^T) with W = [Wg; Wu].
+//
+// kRows == 1 (decode) and any single-row call take the GEMV cores of Gemv.h,
+// split over output rows; kRows == 0 with n > 1 takes the blocked cores of
+// Gemm.h, one task per 16 weight rows (8 gated outputs) and 128 tokens.
+// Blocks never straddle a segment; short blocks at a segment's end repeat
+// its last row and drop the extra results.
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1HK_LINEAR_H
+#define R1HK_LINEAR_H
+
+#include "Elementwise.h"
+#include "Gemm.h"
+
+namespace r1hk {
+namespace detail {
+
+/// Finds the segment of a task numbered across segments of `size[s]` rows,
+/// each cut into spans of `span` rows: sets segment, first row, row offset.
+template <int64_t S>
+inline void locateSpan(const int64_t (&size)[S], int64_t span, int64_t task, int64_t &segment,
+                       int64_t &begin, int64_t &offset) {
+  int64_t s = 0, off = 0;
+  while (s + 1 < S && task >= ceilDiv(size[s], span)) {
+    task -= ceilDiv(size[s], span);
+    off += size[s];
+    ++s;
+  }
+  segment = s, begin = task * span, offset = off;
+}
+
+template <int64_t S>
+inline int64_t spanCount(const int64_t (&size)[S], int64_t span) {
+  int64_t total = 0;
+  for (int64_t s = 0; s < S; ++s)
+    total += ceilDiv(size[s], span);
+  return total;
+}
+
+template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
+void linearGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *bias,
+                const float *gamma, float eps, float *const *outs) {
+  constexpr int64_t S = sizeof...(N), total = (N + ...);
+  constexpr int64_t size[S] = {N...};
+  const GemvRow<K, WT, kNorm> row(ex, x, gamma, eps);
+  const int64_t span = gemvSpan(ex, total);
+  ex.run(spanCount(size, span), [&](int64_t task) {
+    int64_t s, begin, off;
+    locateSpan(size, span, task, s, begin, off);
+    int64_t end = minI(size[s], begin + span);
+    float *out = outs[s];
+    for (int64_t r = begin; r < end; r += 8) {
+      const WElem<WT> *rows[8];
+      for (int64_t i = 0; i < 8; ++i)
+        rows[i] = w + (off + minI(r + i, end - 1)) * K;
+      float sums[8];
+      row.template dot<8>(rows, sums);
+      for (int64_t i = 0; i < 8 && r + i < end; ++i) {
+        float y = sums[i];
+        if constexpr (kBias)
+          y += bias[off + r + i];
+        out[r + i] = y;
+      }
+    }
+  });
+}
+
+template <int64_t K, int64_t I, WType WT, bool kNorm>
+void gatedGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *gamma, float eps,
+               float *out) {
+  const GemvRow<K, WT, kNorm> row(ex, x, gamma, eps);
+  const int64_t span = gemvSpan(ex, I);
+  ex.run(ceilDiv(I, span), [&](int64_t task) {
+    int64_t begin = task * span, end = minI(I, begin + span);
+    for (int64_t i0 = begin; i0 < end; i0 += 4) {
+      const WElem<WT> *rows[8]; // gate rows i0.., then up rows I + i0..
+      for (int64_t i = 0; i < 4; ++i) {
+        rows[i] = w + minI(i0 + i, end - 1) * K;
+        rows[4 + i] = w + (I + minI(i0 + i, end - 1)) * K;
+      }
+      float sums[8];
+      row.template dot<8>(rows, sums);
+      siluMulRow(sums, sums + 4, minI(4, end - i0), out + i0);
+    }
+  });
+}
+
+template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
+void linearGemm(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, const float *bias,
+                const float *gamma, float eps, float *const *outs) {
+  constexpr int64_t S = sizeof...(N);
+  constexpr int64_t size[S] = {N...};
+  const int64_t blocks = spanCount(size, kTileRows);
+  for (int64_t t0 = 0; t0 < n; t0 += kTokenBlock) {
+    const GemmRows<K, WT, kNorm> in(ex, x + t0 * K, minI(kTokenBlock, n - t0), gamma, eps);
+    ex.run(blocks, [&](int64_t task) {
+      int64_t s, begin, off;
+      locateSpan(size, kTileRows, task, s, begin, off);
+      int64_t count = minI(size[s] - begin, kTileRows);
+      const WElem<WT> *rows[kTileRows];
+      for (int64_t r = 0; r < kTileRows; ++r)
+        rows[r] = w + (off + begin + minI(r, count - 1)) * K;
+      alignas(64) float acc[kTokenBlock * kTileRows];
+      gemmBlock(in, rows, gamma, acc);
+      for (int64_t t = 0; t < in.tokens; ++t) {
+        float scale = in.rowScale(t);
+        float *out = outs[s] + (t0 + t) * size[s] + begin;
+        for (int64_t r = 0; r < count; ++r) {
+          float y = acc[t * kTileRows + r] * scale;
+          if constexpr (kBias)
+            y += bias[off + begin + r];
+          out[r] = y;
+        }
+      }
+    });
+  }
+}
+
+template <int64_t K, int64_t I, WType WT, bool kNorm>
+void gatedGemm(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, const float *gamma,
+               float eps, float *out) {
+  constexpr int64_t Half = kTileRows / 2;
+  for (int64_t t0 = 0; t0 < n; t0 += kTokenBlock) {
+    const GemmRows<K, WT, kNorm> in(ex, x + t0 * K, minI(kTokenBlock, n - t0), gamma, eps);
+    ex.run(ceilDiv(I, Half), [&](int64_t task) {
+      int64_t begin = task * Half, count = minI(I - begin, Half);
+      const WElem<WT> *rows[kTileRows]; // gate rows, then the matching up rows
+      for (int64_t r = 0; r < Half; ++r) {
+        rows[r] = w + (begin + minI(r, count - 1)) * K;
+        rows[Half + r] = w + (I + begin + minI(r, count - 1)) * K;
+      }
+      alignas(64) float acc[kTokenBlock * kTileRows];
+      gemmBlock(in, rows, gamma, acc);
+      for (int64_t t = 0; t < in.tokens; ++t) {
+        float *a = acc + t * kTileRows, scale = in.rowScale(t);
+        for (int64_t r = 0; r < kTileRows; ++r)
+          a[r] *= scale;
+        siluMulRow(a, a + Half, count, out + (t0 + t) * I + begin);
+      }
+    });
+  }
+}
+
+} // namespace detail
+
+/// y_s[n, N_s] = xn . W_s^T (+ b_s); see the file comment. x must not alias
+/// an output. kRows: 0 = any n (prefill), 1 = n is 1 (decode).
+template <int64_t kRows, int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
+void linear(const Exec &ex, const float *x, int64_t n, const void *w, const float *bias,
+            const float *gamma, float eps, float *const *outs) {
+  static_assert(kRows == 0 || kRows == 1, "kRows is 0 (any rows) or 1 (decode)");
+  static_assert(sizeof...(N) >= 1 && ((N > 0) && ...), "linear needs non-empty segments");
+  const auto *wt = static_cast<const WElem<WT> *>(w);
+  if (kRows == 1 || n == 1) {
+    constexpr int64_t S = sizeof...(N);
+    constexpr int64_t size[S] = {N...};
+    for (int64_t t = 0; t < n; ++t) { // n is 1 unless the caller broke the kRows contract
+      float *rowOuts[S];
+      for (int64_t s = 0; s < S; ++s)
+        rowOuts[s] = outs[s] + t * size[s];
+      detail::linearGemv<K, WT, kBias, kNorm, N...>(ex, x + t * K, wt, bias, gamma, eps, rowOuts);
+    }
+  } else if constexpr (kRows == 0) {
+    detail::linearGemm<K, WT, kBias, kNorm, N...>(ex, x, n, wt, bias, gamma, eps, outs);
+  }
+}
+
+/// out[n, I] = silu(xn . Wg^T) * (xn . Wu^T), w = [Wg; Wu] ([2I, K]).
+template <int64_t kRows, int64_t K, int64_t I, WType WT, bool kNorm>
+void gatedLinear(const Exec &ex, const float *x, int64_t n, const void *w, const float *gamma,
+                 float eps, float *out) {
+  static_assert(kRows == 0 || kRows == 1, "kRows is 0 (any rows) or 1 (decode)");
+  const auto *wt = static_cast<const WElem<WT> *>(w);
+  if (kRows == 1 || n == 1) {
+    for (int64_t t = 0; t < n; ++t)
+      detail::gatedGemv<K, I, WT, kNorm>(ex, x + t * K, wt, gamma, eps, out + t * I);
+  } else if constexpr (kRows == 0) {
+    detail::gatedGemm<K, I, WT, kNorm>(ex, x, n, wt, gamma, eps, out);
+  }
+}
+
+} // namespace r1hk
+
+#endif // R1HK_LINEAR_H

@@ -1,0 +1,342 @@
+//===- Simd.h - Host kernels: one vector interface over AVX-512/AVX2/scalar ===//
+//
+// The kernels are written once against `Vec` (a float vector of Vec::W lanes)
+// and compile to AVX-512 (W = 16), AVX2+FMA (W = 8) or plain C++ (W = 1),
+// whichever the -march flags of the generated code allow. Loads and stores
+// are unaligned: activations are only 4-byte aligned. Partial loads read
+// exactly m elements (masked), so row tails never touch memory past a row.
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1HK_SIMD_H
+#define R1HK_SIMD_H
+
+#include "Exec.h"
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__)
+#define R1HK_ISA_AVX512 1
+#if defined(__AVX512BF16__)
+#define R1HK_HAS_DPBF16 1 // bf16 dot products (_mm512_dpbf16_ps)
+#endif
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define R1HK_ISA_AVX2 1
+#endif
+
+#if defined(R1HK_ISA_AVX512) || defined(R1HK_ISA_AVX2)
+#include <immintrin.h>
+#endif
+
+// Fixed-trip loops over accumulators must be unrolled so that the
+// accumulators live in registers; GCC at -O2 does not always do it alone.
+#if defined(__clang__)
+#define R1HK_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define R1HK_UNROLL _Pragma("GCC unroll 16")
+#else
+#define R1HK_UNROLL
+#endif
+
+namespace r1hk {
+
+/// Scalar conversions (exact for bf16/f16 -> f32; round-to-nearest-even for
+/// f32 -> bf16, NaN kept a NaN).
+inline float bf16ToF32(uint16_t h) { return std::bit_cast<float>(uint32_t(h) << 16); }
+
+inline float f16ToF32(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  if (exp == 0) // zero or subnormal: mant * 2^-24 is exact in fp32
+    return std::bit_cast<float>(sign | std::bit_cast<uint32_t>(float(mant) * 0x1p-24f));
+  if (exp == 31) // inf / NaN
+    return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
+  return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+inline uint16_t f32ToBf16(float f) {
+  uint32_t bits = std::bit_cast<uint32_t>(f);
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return uint16_t((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1);
+  return uint16_t(bits >> 16);
+}
+
+template <WType WT>
+inline float wToF32(WElem<WT> e) {
+  if constexpr (WT == WType::F32)
+    return e;
+  else if constexpr (WT == WType::BF16)
+    return bf16ToF32(e);
+  else
+    return f16ToF32(e);
+}
+
+namespace detail {
+// Cephes expf: |relative error| < 2e-7 on the clamped range. The clamp keeps
+// 2^n a normal float; exp(88) and exp(-87.3) stand in for overflow and
+// underflow, harmless for softmax and silu.
+constexpr float kExpHi = 88.0f, kExpLo = -87.33654f, kLog2e = 1.44269504088896341f;
+constexpr float kExpC1 = 0.693359375f, kExpC2 = -2.12194440e-4f;
+constexpr float kExpP0 = 1.9875691500e-4f, kExpP1 = 1.3981999507e-3f, kExpP2 = 8.3334519073e-3f,
+                kExpP3 = 4.1665795894e-2f, kExpP4 = 1.6666665459e-1f, kExpP5 = 5.0000001201e-1f;
+} // namespace detail
+
+#if defined(R1HK_ISA_AVX512)
+
+struct Vec {
+  using T = __m512;
+  static constexpr int W = 16;
+  static __mmask16 mask(int64_t m) { return __mmask16((1u << m) - 1); }
+  static T zero() { return _mm512_setzero_ps(); }
+  static T set1(float v) { return _mm512_set1_ps(v); }
+  static T load(const float *p) { return _mm512_loadu_ps(p); }
+  static T loadPartial(const float *p, int64_t m) { return _mm512_maskz_loadu_ps(mask(m), p); }
+  static void store(float *p, T v) { _mm512_storeu_ps(p, v); }
+  static void storePartial(float *p, T v, int64_t m) { _mm512_mask_storeu_ps(p, mask(m), v); }
+  static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T fnma(T a, T b, T c) { return _mm512_fnmadd_ps(a, b, c); } // c - a*b
+  static T halves(__m256i h, WType wt) {
+    return wt == WType::BF16
+               ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
+               : _mm512_cvtph_ps(h);
+  }
+  template <WType WT>
+  static T loadW(const WElem<WT> *p) {
+    if constexpr (WT == WType::F32)
+      return load(p);
+    else
+      return halves(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)), WT);
+  }
+  template <WType WT>
+  static T loadWPartial(const WElem<WT> *p, int64_t m) {
+    if constexpr (WT == WType::F32)
+      return loadPartial(p, m);
+    else
+      return halves(_mm256_maskz_loadu_epi16(mask(m), p), WT);
+  }
+  static float reduce(T a) { return _mm512_reduce_add_ps(a); }
+  static float reduceMax(T a) { return _mm512_reduce_max_ps(a); }
+  /// out[i] = horizontal sum of the i-th argument.
+  static void reduce4(T a, T b, T c, T d, float *out) {
+    auto half = [](T v) {
+      return _mm256_add_ps(_mm512_extractf32x8_ps(v, 0), _mm512_extractf32x8_ps(v, 1));
+    };
+    __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(half(a), half(b)), _mm256_hadd_ps(half(c), half(d)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
+  }
+  static T exp(T x) {
+    using namespace detail;
+    x = _mm512_min_ps(_mm512_max_ps(x, set1(kExpLo)), set1(kExpHi));
+    T n = _mm512_roundscale_ps(mul(x, set1(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = fnma(n, set1(kExpC2), fnma(n, set1(kExpC1), x));
+    T y = fma(set1(kExpP0), x, set1(kExpP1));
+    y = fma(y, x, set1(kExpP2));
+    y = fma(y, x, set1(kExpP3));
+    y = fma(y, x, set1(kExpP4));
+    y = fma(y, x, set1(kExpP5));
+    y = add(fma(y, mul(x, x), x), set1(1.0f));
+    return _mm512_scalef_ps(y, n);
+  }
+};
+
+#elif defined(R1HK_ISA_AVX2)
+
+struct Vec {
+  using T = __m256;
+  static constexpr int W = 8;
+  static __m256i mask(int64_t m) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(m)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static T zero() { return _mm256_setzero_ps(); }
+  static T set1(float v) { return _mm256_set1_ps(v); }
+  static T load(const float *p) { return _mm256_loadu_ps(p); }
+  static T loadPartial(const float *p, int64_t m) { return _mm256_maskload_ps(p, mask(m)); }
+  static void store(float *p, T v) { _mm256_storeu_ps(p, v); }
+  static void storePartial(float *p, T v, int64_t m) { _mm256_maskstore_ps(p, mask(m), v); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T fnma(T a, T b, T c) { return _mm256_fnmadd_ps(a, b, c); }
+  static T halves(__m128i h, WType wt) {
+    return wt == WType::BF16
+               ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))
+               : _mm256_cvtph_ps(h);
+  }
+  template <WType WT>
+  static T loadW(const WElem<WT> *p) {
+    if constexpr (WT == WType::F32)
+      return load(p);
+    else
+      return halves(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), WT);
+  }
+  template <WType WT>
+  static T loadWPartial(const WElem<WT> *p, int64_t m) {
+    if constexpr (WT == WType::F32) {
+      return loadPartial(p, m);
+    } else { // AVX2 has no 16-bit masked load: copy the tail out first
+      alignas(16) uint16_t tmp[8] = {};
+      std::memcpy(tmp, p, size_t(m) * 2);
+      return halves(_mm_load_si128(reinterpret_cast<const __m128i *>(tmp)), WT);
+    }
+  }
+  static float reduce(T a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
+  static float reduceMax(T a) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+  }
+  static void reduce4(T a, T b, T c, T d, float *out) {
+    __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
+  }
+  static T exp(T x) {
+    using namespace detail;
+    x = _mm256_min_ps(_mm256_max_ps(x, set1(kExpLo)), set1(kExpHi));
+    T n = _mm256_round_ps(mul(x, set1(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = fnma(n, set1(kExpC2), fnma(n, set1(kExpC1), x));
+    T y = fma(set1(kExpP0), x, set1(kExpP1));
+    y = fma(y, x, set1(kExpP2));
+    y = fma(y, x, set1(kExpP3));
+    y = fma(y, x, set1(kExpP4));
+    y = fma(y, x, set1(kExpP5));
+    y = add(fma(y, mul(x, x), x), set1(1.0f));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return mul(y, _mm256_castsi256_ps(e));
+  }
+};
+
+#else // portable fallback: one lane
+
+struct Vec {
+  using T = float;
+  static constexpr int W = 1;
+  static T zero() { return 0.0f; }
+  static T set1(float v) { return v; }
+  static T load(const float *p) { return *p; }
+  static T loadPartial(const float *p, int64_t m) { return m > 0 ? *p : 0.0f; }
+  static void store(float *p, T v) { *p = v; }
+  static void storePartial(float *p, T v, int64_t m) {
+    if (m > 0)
+      *p = v;
+  }
+  static T add(T a, T b) { return a + b; }
+  static T sub(T a, T b) { return a - b; }
+  static T mul(T a, T b) { return a * b; }
+  static T div(T a, T b) { return a / b; }
+  static T max(T a, T b) { return a > b ? a : b; }
+  static T fma(T a, T b, T c) { return std::fma(a, b, c); }
+  static T fnma(T a, T b, T c) { return std::fma(-a, b, c); }
+  template <WType WT>
+  static T loadW(const WElem<WT> *p) { return wToF32<WT>(*p); }
+  template <WType WT>
+  static T loadWPartial(const WElem<WT> *p, int64_t m) { return m > 0 ? wToF32<WT>(*p) : 0.0f; }
+  static float reduce(T a) { return a; }
+  static float reduceMax(T a) { return a; }
+  static void reduce4(T a, T b, T c, T d, float *out) {
+    out[0] = a, out[1] = b, out[2] = c, out[3] = d;
+  }
+  static T exp(T x) { return std::exp(x < detail::kExpHi ? x : detail::kExpHi); }
+};
+
+#endif
+
+namespace detail {
+
+/// out[k] = float(in[k]) for k < len, vectorized; the weight-row converter.
+template <WType WT>
+inline void convertRow(const WElem<WT> *in, int64_t len, float *out) {
+  int64_t k = 0;
+  for (; k + Vec::W <= len; k += Vec::W)
+    Vec::store(out + k, Vec::loadW<WT>(in + k));
+  if (k < len)
+    Vec::storePartial(out + k, Vec::loadWPartial<WT>(in + k, len - k), len - k);
+}
+
+/// sum(x[k]^2) over a row of H in double: cheap next to anything that reads
+/// the row, and it keeps the rms exact to fp32 for any row length.
+template <int64_t H>
+inline double sumSquares(const float *x) {
+  double total = 0;
+#if defined(R1HK_ISA_AVX512)
+  constexpr int64_t HF = H / 16 * 16;
+  __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+  for (int64_t k = 0; k < HF; k += 16) {
+    __m512 v = _mm512_loadu_ps(x + k);
+    __m512d lo = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 0));
+    __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+    a0 = _mm512_fmadd_pd(lo, lo, a0);
+    a1 = _mm512_fmadd_pd(hi, hi, a1);
+  }
+  total = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+#elif defined(R1HK_ISA_AVX2)
+  constexpr int64_t HF = H / 8 * 8;
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  for (int64_t k = 0; k < HF; k += 8) {
+    __m256 v = _mm256_loadu_ps(x + k);
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    a0 = _mm256_fmadd_pd(lo, lo, a0);
+    a1 = _mm256_fmadd_pd(hi, hi, a1);
+  }
+  __m256d s = _mm256_add_pd(a0, a1);
+  __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+  total = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+#else
+  constexpr int64_t HF = 0;
+#endif
+  for (int64_t k = HF; k < H; ++k)
+    total += double(x[k]) * double(x[k]);
+  return total;
+}
+
+/// 1 / sqrt(mean(x^2) + eps) of one row of H elements.
+template <int64_t H>
+inline float rmsScale(const float *x, float eps) {
+  return float(1.0 / std::sqrt(sumSquares<H>(x) / double(H) + double(eps)));
+}
+
+/// out[k] = (x[k] * scale) * gamma[k] over a row of H: Hugging Face's
+/// rounding order.
+template <int64_t H>
+inline void scaleRow(const float *x, float scale, const float *gamma, float *out) {
+  constexpr int64_t HF = H / Vec::W * Vec::W;
+  typename Vec::T s = Vec::set1(scale);
+  for (int64_t k = 0; k < HF; k += Vec::W)
+    Vec::store(out + k, Vec::mul(Vec::mul(Vec::load(x + k), s), Vec::load(gamma + k)));
+  for (int64_t k = HF; k < H; ++k)
+    out[k] = (x[k] * scale) * gamma[k];
+}
+
+#if defined(R1HK_HAS_DPBF16)
+/// out[k] = bf16(in[k]) (nearest even) for k < len, zeros up to padLen.
+inline void roundRowBf16(const float *in, int64_t len, int64_t padLen, uint16_t *out) {
+  int64_t k = 0;
+  for (; k + 32 <= len; k += 32) {
+    __m512bh b = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(in + k + 16), _mm512_loadu_ps(in + k));
+    _mm512_storeu_si512(out + k, (__m512i)b);
+  }
+  for (; k < len; ++k)
+    out[k] = f32ToBf16(in[k]);
+  for (; k < padLen; ++k)
+    out[k] = 0;
+}
+#endif
+
+} // namespace detail
+} // namespace r1hk
+
+#endif // R1HK_SIMD_H

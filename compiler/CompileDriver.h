@@ -1,0 +1,54 @@
+//===- CompileDriver.h - r1c compile: model directory -> artifact ---------===//
+//
+// The phases of a compile, in order; each can be the last (--compile-to) and
+// each can be dumped (--dump-phases-to):
+//
+//   import   config.json + safetensors -> r1 module            (1-import.mlir)
+//   fuse     CPU fusions: SwiGLU, QKV, residual+norm, norm+proj (2-fuse.mlir)
+//   lower    r1 -> r1k launch plan, packed weights, kernels     (3-lower.mlir)
+//   plan     arena and KV-cache planning                        (4-plan.mlir)
+//   codegen  r1k -> C++ with every dimension constant           (5-codegen.cpp)
+//   package  compile the C++, stream the weights, write .r1     (6-manifest.json)
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1C_COMPILER_COMPILEDRIVER_H
+#define R1C_COMPILER_COMPILEDRIVER_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace r1 {
+
+/// The phase names, in order.
+const std::vector<std::string> &compilePhases();
+
+struct CompileOptions {
+  std::string modelDir;
+  /// The artifact (or, with compileTo before package, that phase's text).
+  std::string output;
+  std::string target = "host";
+  std::string compileTo = "package";
+  /// Writes every phase's output here when not empty.
+  std::string dumpPhasesTo;
+  /// --cxx: the C++ compiler (empty: $R1C_CXX, clang++-22, clang++, g++, c++).
+  std::string cxx;
+  /// Most tokens one step processes (prompts are fed in chunks of this).
+  int64_t maxStepTokens = 256;
+  /// The command line, recorded in the artifact and the generated code.
+  std::string commandLine;
+};
+
+/// What went wrong, for the exit code.
+enum class CompileFailure { BadInput, Output, Tool };
+
+/// Runs the phases; progress lines go to `log`. Errors are one line; their
+/// kind is stored in `*failure`.
+llvm::Error compileModel(const CompileOptions &options, llvm::raw_ostream &log,
+                         CompileFailure *failure);
+
+} // namespace r1
+
+#endif // R1C_COMPILER_COMPILEDRIVER_H

@@ -1,0 +1,41 @@
+//===- WeightPacker.h - Streaming packed weights into an artifact ---------===//
+//
+// Writes every r1k.packed_weight of a plan, in module order, into the
+// artifact's `weights` section: each source tensor is read from its
+// safetensors file in bounded chunks, converted to the packed element type
+// and appended, so a model of any size is packed in constant memory. Pages of
+// the checkpoint are released as soon as they are consumed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1C_COMPILER_WEIGHTPACKER_H
+#define R1C_COMPILER_WEIGHTPACKER_H
+
+#include "compiler/Checkpoint.h"
+#include "runtime/ArtifactWriter.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include "llvm/Support/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+
+namespace r1 {
+
+/// Called now and then with bytes written so far and the total.
+using PackProgress = std::function<void(uint64_t done, uint64_t total)>;
+
+/// Writes the weights section; returns the manifest's "weights" list (name,
+/// dtype, shape, offset, bytes, layout, sources), in the order the generated
+/// code indexes them.
+llvm::Expected<nlohmann::json> packWeights(mlir::ModuleOp plan, const Checkpoint &checkpoint,
+                                           runtime::ArtifactWriter &writer,
+                                           const PackProgress &progress);
+
+/// Total bytes packWeights will write (for progress and the manifest).
+uint64_t packedWeightBytes(mlir::ModuleOp plan);
+
+} // namespace r1
+
+#endif // R1C_COMPILER_WEIGHTPACKER_H
