@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: set up, build r1c, and import a model.
+# The main job, from a fresh clone and from the project alone (no ../shared):
+# set up, build r1c and r1run, make a small random-weight model with the real
+# DeepSeek-R1 tokenizer, compile it for this CPU, and generate with it.
+#
 # Usage: scripts/quickstart.sh [MODEL_DIR]
-# Without MODEL_DIR it generates the default model, the FP8 DeepSeek-V3 tiny
-# model (../shared/models/make_tiny_model.py dsv3-tiny-fp8), and imports it.
-# The r1 module is written to build/quickstart/model.mlir.
+#   Without MODEL_DIR: `r1c synth models/configs/r1c-demo-small.json` (a
+#   4-layer Llama-architecture model with DeepSeek-R1's 129,280-token
+#   vocabulary; random weights, so the generated tokens are random too).
+#   With MODEL_DIR: compiles and runs that Hugging Face model directory.
+# Outputs go to build/quickstart/: the model, model.r1, the phases of the compile.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${R1C_BUILD_DIR:-$root/build}
 out=$build/quickstart
 
 "$root/scripts/setup.sh"
-"$root/scripts/build.sh" r1c
+"$root/scripts/build.sh" r1c r1run
 mkdir -p "$out"
 
 model=${1:-}
 if [ -z "$model" ]; then
-  generator=$root/../shared/models/make_tiny_model.py
-  if [ ! -f "$generator" ]; then
-    echo "quickstart.sh: no model given and $generator is missing;" \
-         "pass a Hugging Face model directory: scripts/quickstart.sh MODEL_DIR" >&2
-    exit 1
-  fi
-  model=$out/dsv3-tiny-fp8
-  echo "quickstart.sh: generating the default model (dsv3-tiny-fp8) in $model"
-  /usr/bin/python3 "$generator" dsv3-tiny-fp8 "$model" > /dev/null
+  tokenizer=$build/tokenizers/deepseek-v3
+  "$root/scripts/fetch-tokenizer.sh" "$tokenizer"
+  model=$out/r1c-demo-small
+  rm -rf "$model"
+  echo "quickstart.sh: r1c synth models/configs/r1c-demo-small.json -o $model"
+  "$build/bin/r1c" synth "$root/models/configs/r1c-demo-small.json" -o "$model" \
+    --tokenizer "$tokenizer" --seed 1
 fi
 
-echo "quickstart.sh: r1c import $model -o $out/model.mlir"
-"$build/bin/r1c" import "$model" -o "$out/model.mlir"
-echo "quickstart.sh: imported $(grep -c '^  r1.weight @' "$out/model.mlir") weights," \
-     "$(grep -c 'r1.attention' "$out/model.mlir") attention layers," \
-     "$(grep -c 'r1.moe.experts' "$out/model.mlir") MoE layers into $out/model.mlir"
-grep -o 'r1.model = #r1.model<[^>]*>' "$out/model.mlir"
+echo "quickstart.sh: r1c compile $model --target host -o $out/model.r1"
+rm -rf "$out/phases"
+"$build/bin/r1c" compile "$model" --target host -o "$out/model.r1" --dump-phases-to "$out/phases"
+"$build/bin/r1run" info "$out/model.r1"
+
+# Until the tokenizer lands in r1run, the prompt is token ids: the R1 chat
+# prefix "<｜begin▁of▁sentence｜><｜User｜>" (0, 128803) and generation is greedy.
+echo "quickstart.sh: r1run $out/model.r1 --tokens 0,128803 --generate 32"
+"$build/bin/r1run" "$out/model.r1" --tokens 0,128803 --generate 32
+echo "quickstart.sh: the weights are random, so these ids are random text; the phases of the" \
+     "compile are in $out/phases"

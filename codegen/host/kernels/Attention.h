@@ -51,7 +51,8 @@ inline void accumulateValues(float *acc, float corr, const float *p, const float
   for (int64_t g = 0; g < Groups; ++g) {
     float *ag = acc + g * 4 * W;
     typename Vec::T a0 = Vec::mul(Vec::load(ag), c), a1 = Vec::mul(Vec::load(ag + W), c);
-    typename Vec::T a2 = Vec::mul(Vec::load(ag + 2 * W), c), a3 = Vec::mul(Vec::load(ag + 3 * W), c);
+    typename Vec::T a2 = Vec::mul(Vec::load(ag + 2 * W), c);
+    typename Vec::T a3 = Vec::mul(Vec::load(ag + 3 * W), c);
     for (int64_t j = 0; j < nb; ++j) {
       typename Vec::T pj = Vec::set1(p[j]);
       const float *vj = v + j * kStride + g * 4 * W;
@@ -60,7 +61,10 @@ inline void accumulateValues(float *acc, float corr, const float *p, const float
       a2 = Vec::fma(pj, Vec::load(vj + 2 * W), a2);
       a3 = Vec::fma(pj, Vec::load(vj + 3 * W), a3);
     }
-    Vec::store(ag, a0), Vec::store(ag + W, a1), Vec::store(ag + 2 * W, a2), Vec::store(ag + 3 * W, a3);
+    Vec::store(ag, a0);
+    Vec::store(ag + W, a1);
+    Vec::store(ag + 2 * W, a2);
+    Vec::store(ag + 3 * W, a3);
   }
   for (int64_t d = Groups * 4 * W; d < Dv; d += W) {
     int64_t m = minI(W, Dv - d);
@@ -121,7 +125,8 @@ void attendOne(const float *q, const float *k, const float *v, int64_t L, float 
 /// [0, cap) are a broken contract: their rows are neither stored nor read.
 template <int64_t Hq, int64_t Hkv, int64_t D, int64_t Dv>
 void attention(const Exec &ex, const float *q, const float *k, const float *v, int64_t n,
-               const int32_t *pos, float scale, float *kCache, float *vCache, int64_t cap, float *out) {
+               const int32_t *pos, float scale, float *kCache, float *vCache, int64_t cap,
+               float *out) {
   static_assert(Hq % Hkv == 0, "query heads must be a multiple of key/value heads");
   constexpr int64_t Group = Hq / Hkv;
   // 1. Append this step's keys and values (all of them before any query:

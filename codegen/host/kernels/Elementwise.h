@@ -22,7 +22,8 @@ void binary(const Exec &ex, const float *a, const float *b, int64_t n, float *ou
     for (; i + Vec::W <= last; i += Vec::W)
       Vec::store(out + i, op(Vec::load(a + i), Vec::load(b + i)));
     if (i < last)
-      Vec::storePartial(out + i, op(Vec::loadPartial(a + i, last - i), Vec::loadPartial(b + i, last - i)),
+      Vec::storePartial(out + i,
+                        op(Vec::loadPartial(a + i, last - i), Vec::loadPartial(b + i, last - i)),
                         last - i);
   });
 }
@@ -38,9 +39,10 @@ inline void siluMulRow(const float *g, const float *u, int64_t len, float *out) 
   for (; i + Vec::W <= len; i += Vec::W)
     Vec::store(out + i, Vec::mul(siluV(Vec::load(g + i)), Vec::load(u + i)));
   if (i < len)
-    Vec::storePartial(out + i,
-                      Vec::mul(siluV(Vec::loadPartial(g + i, len - i)), Vec::loadPartial(u + i, len - i)),
-                      len - i);
+    Vec::storePartial(
+        out + i,
+        Vec::mul(siluV(Vec::loadPartial(g + i, len - i)), Vec::loadPartial(u + i, len - i)),
+        len - i);
 }
 } // namespace detail
 

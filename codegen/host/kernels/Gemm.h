@@ -49,7 +49,8 @@ inline void microF32(const float *x, int64_t xStride, const float *tile, int64_t
     typename Vec::T xv[T];
     R1HK_UNROLL
     for (int t = 0; t < T; ++t)
-      xv[t] = partial ? Vec::loadPartial(x + t * xStride + k, len - k) : Vec::load(x + t * xStride + k);
+      xv[t] =
+          partial ? Vec::loadPartial(x + t * xStride + k, len - k) : Vec::load(x + t * xStride + k);
     R1HK_UNROLL
     for (int r = 0; r < 4; ++r) {
       typename Vec::T w = Vec::load(tile + r * tStride + k);
@@ -133,8 +134,8 @@ struct GemmRows {
       xb = b;
       forRowRanges(ex, tokens, K, 1 << 15, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t)
-          stageRowBf16(x + t * K, kNorm ? rmsScale<K>(x + t * K, eps) : 1.0f, kNorm ? gamma : nullptr,
-                       K, Kp, b + t * Kp);
+          stageRowBf16(x + t * K, kNorm ? rmsScale<K>(x + t * K, eps) : 1.0f,
+                       kNorm ? gamma : nullptr, K, Kp, b + t * Kp);
       });
       return;
     }
@@ -198,7 +199,8 @@ void gemmBlock(const GemmRows<K, WT, kNorm> &in, const WElem<WT> *const *rows, c
         typename Vec::T v = whole ? Vec::template loadW<WT>(src + k)
                                   : Vec::template loadWPartial<WT>(src + k, len - k);
         if constexpr (kNorm)
-          v = Vec::mul(v, whole ? Vec::load(gamma + k0 + k) : Vec::loadPartial(gamma + k0 + k, len - k));
+          v = Vec::mul(v, whole ? Vec::load(gamma + k0 + k)
+                                : Vec::loadPartial(gamma + k0 + k, len - k));
         Vec::store(dst + k, v);
       }
     }

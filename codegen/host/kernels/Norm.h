@@ -29,10 +29,10 @@ void addRmsNorm(const Exec &ex, const float *x, const float *r, int64_t n, const
     for (int64_t t = begin; t < end; ++t) {
       const float *xr = x + t * H, *rr = r + t * H;
       float *sr = sum + t * H;
-      int64_t k = 0;
-      for (; k + Vec::W <= H; k += Vec::W)
+      constexpr int64_t HF = H / Vec::W * Vec::W;
+      for (int64_t k = 0; k < HF; k += Vec::W)
         Vec::store(sr + k, Vec::add(Vec::load(xr + k), Vec::load(rr + k)));
-      for (; k < H; ++k)
+      for (int64_t k = HF; k < H; ++k) // constant bounds: GCC 12 misjudges a variable start
         sr[k] = xr[k] + rr[k];
       detail::scaleRow<H>(sr, detail::rmsScale<H>(sr, eps), gamma, out + t * H);
     }

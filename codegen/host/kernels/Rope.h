@@ -40,9 +40,9 @@ void rope(const Exec &ex, const float *in, float *out, int64_t n, const int32_t 
         const float *x = in + (t * Heads + h) * D;
         float *y = out + (t * Heads + h) * D;
         if constexpr (kInterleaved) {
-          int64_t k = 0;
 #if defined(R1HK_ISA_AVX512) || defined(R1HK_ISA_AVX2)
-          for (; k + Vec::W <= D; k += Vec::W) {
+          constexpr int64_t DF = D / Vec::W * Vec::W;
+          for (int64_t k = 0; k < DF; k += Vec::W) {
             typename Vec::T v = Vec::load(x + k);
 #if defined(R1HK_ISA_AVX512)
             typename Vec::T swapped = _mm512_permute_ps(v, 0xB1);
@@ -51,21 +51,23 @@ void rope(const Exec &ex, const float *in, float *out, int64_t n, const int32_t 
 #endif
             Vec::store(y + k, Vec::fma(v, Vec::load(cs + k), Vec::mul(swapped, Vec::load(sn + k))));
           }
+#else
+          constexpr int64_t DF = 0;
 #endif
-          for (; k < D; k += 2) {
+          for (int64_t k = DF; k < D; k += 2) {
             float a = x[k], b = x[k + 1];
             y[k] = a * cs[k] + b * sn[k];
             y[k + 1] = b * cs[k + 1] + a * sn[k + 1];
           }
         } else {
-          int64_t i = 0;
-          for (; i + Vec::W <= Half; i += Vec::W) {
+          constexpr int64_t HF = Half / Vec::W * Vec::W;
+          for (int64_t i = 0; i < HF; i += Vec::W) {
             typename Vec::T a = Vec::load(x + i), b = Vec::load(x + i + Half);
             typename Vec::T c = Vec::load(cs + i), s = Vec::load(sn + i);
             Vec::store(y + i, Vec::fnma(b, s, Vec::mul(a, c)));
             Vec::store(y + i + Half, Vec::fma(a, s, Vec::mul(b, c)));
           }
-          for (; i < Half; ++i) {
+          for (int64_t i = HF; i < Half; ++i) {
             float a = x[i], b = x[i + Half];
             y[i] = a * cs[i] - b * sn[i];
             y[i + Half] = b * cs[i] + a * sn[i];

@@ -5,6 +5,8 @@
 // whichever the -march flags of the generated code allow. Loads and stores
 // are unaligned: activations are only 4-byte aligned. Partial loads read
 // exactly m elements (masked), so row tails never touch memory past a row.
+// Scalar tail loops over compile-time lengths start at a constant: with a
+// variable start GCC 12 warns of undefined behaviour that is not there.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1HK_SIMD_H
@@ -77,10 +79,11 @@ namespace detail {
 // Cephes expf: |relative error| < 2e-7 on the clamped range. The clamp keeps
 // 2^n a normal float; exp(88) and exp(-87.3) stand in for overflow and
 // underflow, harmless for softmax and silu.
-constexpr float kExpHi = 88.0f, kExpLo = -87.33654f, kLog2e = 1.44269504088896341f;
-constexpr float kExpC1 = 0.693359375f, kExpC2 = -2.12194440e-4f;
-constexpr float kExpP0 = 1.9875691500e-4f, kExpP1 = 1.3981999507e-3f, kExpP2 = 8.3334519073e-3f,
-                kExpP3 = 4.1665795894e-2f, kExpP4 = 1.6666665459e-1f, kExpP5 = 5.0000001201e-1f;
+inline constexpr float kExpHi = 88.0f, kExpLo = -87.33654f, kLog2e = 1.44269504088896341f;
+inline constexpr float kExpC1 = 0.693359375f, kExpC2 = -2.12194440e-4f;
+inline constexpr float kExpP0 = 1.9875691500e-4f, kExpP1 = 1.3981999507e-3f,
+                       kExpP2 = 8.3334519073e-3f, kExpP3 = 4.1665795894e-2f,
+                       kExpP4 = 1.6666665459e-1f, kExpP5 = 5.0000001201e-1f;
 } // namespace detail
 
 #if defined(R1HK_ISA_AVX512)
@@ -103,9 +106,8 @@ struct Vec {
   static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
   static T fnma(T a, T b, T c) { return _mm512_fnmadd_ps(a, b, c); } // c - a*b
   static T halves(__m256i h, WType wt) {
-    return wt == WType::BF16
-               ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
-               : _mm512_cvtph_ps(h);
+    return wt == WType::BF16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
+                             : _mm512_cvtph_ps(h);
   }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
@@ -168,9 +170,8 @@ struct Vec {
   static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T fnma(T a, T b, T c) { return _mm256_fnmadd_ps(a, b, c); }
   static T halves(__m128i h, WType wt) {
-    return wt == WType::BF16
-               ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))
-               : _mm256_cvtph_ps(h);
+    return wt == WType::BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))
+                             : _mm256_cvtph_ps(h);
   }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
@@ -214,7 +215,8 @@ struct Vec {
     y = fma(y, x, set1(kExpP4));
     y = fma(y, x, set1(kExpP5));
     y = add(fma(y, mul(x, x), x), set1(1.0f));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    __m256i e =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return mul(y, _mm256_castsi256_ps(e));
   }
 };
@@ -241,9 +243,13 @@ struct Vec {
   static T fma(T a, T b, T c) { return std::fma(a, b, c); }
   static T fnma(T a, T b, T c) { return std::fma(-a, b, c); }
   template <WType WT>
-  static T loadW(const WElem<WT> *p) { return wToF32<WT>(*p); }
+  static T loadW(const WElem<WT> *p) {
+    return wToF32<WT>(*p);
+  }
   template <WType WT>
-  static T loadWPartial(const WElem<WT> *p, int64_t m) { return m > 0 ? wToF32<WT>(*p) : 0.0f; }
+  static T loadWPartial(const WElem<WT> *p, int64_t m) {
+    return m > 0 ? wToF32<WT>(*p) : 0.0f;
+  }
   static float reduce(T a) { return a; }
   static float reduceMax(T a) { return a; }
   static void reduce4(T a, T b, T c, T d, float *out) {
@@ -320,21 +326,6 @@ inline void scaleRow(const float *x, float scale, const float *gamma, float *out
   for (int64_t k = HF; k < H; ++k)
     out[k] = (x[k] * scale) * gamma[k];
 }
-
-#if defined(R1HK_HAS_DPBF16)
-/// out[k] = bf16(in[k]) (nearest even) for k < len, zeros up to padLen.
-inline void roundRowBf16(const float *in, int64_t len, int64_t padLen, uint16_t *out) {
-  int64_t k = 0;
-  for (; k + 32 <= len; k += 32) {
-    __m512bh b = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(in + k + 16), _mm512_loadu_ps(in + k));
-    _mm512_storeu_si512(out + k, (__m512i)b);
-  }
-  for (; k < len; ++k)
-    out[k] = f32ToBf16(in[k]);
-  for (; k < padLen; ++k)
-    out[k] = 0;
-}
-#endif
 
 } // namespace detail
 } // namespace r1hk

@@ -1,0 +1,193 @@
+//===- LinearTest.cpp - linear and gatedLinear against a double reference -===//
+//
+// Every case runs both precisions, prefill (kRows 0) and decode (kRows 1,
+// n = 1) entry points, and 1 and 3 threads; results must match the double
+// reference within RefDot's tolerance and be bit-identical across thread
+// counts and entry points. On the AVX-512 BF16 build the default precision
+// must actually take the bf16 dot path (its results differ from fp32).
+//
+//===----------------------------------------------------------------------===//
+#include "KernelTestUtil.h"
+
+#include <limits>
+
+namespace r1hk::test {
+namespace {
+
+constexpr float kEps = 1e-6f;
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+/// n rows of K floats, each row with its own scale so that the norm matters.
+std::vector<float> activations(int64_t n, int64_t K, Rng &rng) {
+  std::vector<float> x(size_t(n * K));
+  for (int64_t t = 0; t < n; ++t) {
+    float scale = rng.uniform(0.2f, 3.0f);
+    for (int64_t k = 0; k < K; ++k)
+      x[size_t(t * K + k)] = scale * rng.uniform(-1.0f, 1.0f);
+  }
+  return x;
+}
+
+/// ref[t][j] = xn[t] . W[j] over rows j in [0, rows).
+template <WType WT>
+std::vector<RefDot> referenceDots(const std::vector<float> &x, int64_t n, int64_t K,
+                                  const Weights<WT> &w, int64_t rows, const float *gamma) {
+  std::vector<RefDot> ref(size_t(n * rows));
+  for (int64_t t = 0; t < n; ++t) {
+    std::vector<double> xn = refNorm(x.data() + t * K, K, gamma, kEps);
+    if (!gamma)
+      for (int64_t k = 0; k < K; ++k)
+        xn[size_t(k)] = x[size_t(t * K + k)];
+    for (int64_t j = 0; j < rows; ++j)
+      for (int64_t k = 0; k < K; ++k)
+        ref[size_t(t * rows + j)].add(xn[size_t(k)], w.value[size_t(j * K + k)]);
+  }
+  return ref;
+}
+
+std::string label(const char *kernel, int64_t K, WType wt, int64_t n, bool fp32, int kRows,
+                  int threads) {
+  return std::string(kernel) + " K=" + std::to_string(K) + " " + name(wt) +
+         " n=" + std::to_string(n) + (fp32 ? " fp32" : " default") +
+         " kRows=" + std::to_string(kRows) + " threads=" + std::to_string(threads);
+}
+
+template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
+void checkLinear(std::vector<int64_t> ns) {
+  constexpr int64_t S = sizeof...(N), total = (N + ...);
+  constexpr int64_t size[S] = {N...};
+  Rng rng(uint64_t(K * 1000003 + total * 31 + int(WT) * 7 + kBias * 2 + kNorm));
+  Weights<WT> w(size_t(total * K), rng);
+  std::vector<float> bias = rng.floats(total, -1, 1), gamma = rng.floats(K, 0.5f, 1.5f);
+  for (int64_t n : ns) {
+    std::vector<float> x = activations(n, K, rng);
+    std::vector<RefDot> ref = referenceDots(x, n, K, w, total, kNorm ? gamma.data() : nullptr);
+    std::vector<float> first[2]; // per precision: the first run's results
+    for (bool fp32 : {true, false}) {
+      std::vector<double> want(ref.size()), tol(ref.size());
+      for (size_t i = 0; i < ref.size(); ++i) {
+        want[i] = ref[i].value + (kBias ? bias[i % total] : 0.0);
+        tol[i] = ref[i].tolerance(!fp32 && detail::kHasBf16Dot<WT>) + 1e-6 * std::fabs(want[i]);
+      }
+      for (int kRows : {0, 1}) {
+        if (kRows == 1 && n != 1)
+          continue;
+        for (int threads : {1, 3}) {
+          TestPool pool(threads);
+          std::vector<std::vector<float>> outs(S);
+          float *ptrs[S];
+          for (int64_t s = 0; s < S; ++s) {
+            outs[size_t(s)].assign(size_t(n * size[s]), kNaN);
+            ptrs[s] = outs[size_t(s)].data();
+          }
+          const float *b = kBias ? bias.data() : nullptr, *g = kNorm ? gamma.data() : nullptr;
+          if (kRows == 1)
+            linear<1, K, WT, kBias, kNorm, N...>(pool.exec(fp32), x.data(), n, w.raw.data(), b, g,
+                                                 kEps, ptrs);
+          else
+            linear<0, K, WT, kBias, kNorm, N...>(pool.exec(fp32), x.data(), n, w.raw.data(), b, g,
+                                                 kEps, ptrs);
+          std::vector<float> flat(size_t(n * total));
+          for (int64_t t = 0, off = 0; t < n; ++t, off = 0)
+            for (int64_t s = 0; s < S; off += size[s], ++s)
+              for (int64_t c = 0; c < size[s]; ++c)
+                flat[size_t(t * total + off + c)] = outs[size_t(s)][size_t(t * size[s] + c)];
+          std::string what = label("linear", K, WT, n, fp32, kRows, threads);
+          expectClose(flat.data(), want, tol, what);
+          if (first[fp32].empty())
+            first[fp32] = flat;
+          else
+            EXPECT_TRUE(sameBits(first[fp32], flat)) << what << ": differs from the first run";
+        }
+      }
+    }
+    if (detail::kHasBf16Dot<WT>)
+      EXPECT_FALSE(sameBits(first[0], first[1])) << "default precision did not use bf16 dots";
+    else
+      EXPECT_TRUE(sameBits(first[0], first[1])) << "default precision differs from fp32";
+  }
+}
+
+template <int64_t K, int64_t I, WType WT, bool kNorm>
+void checkGated(std::vector<int64_t> ns) {
+  Rng rng(uint64_t(K * 7919 + I * 13 + int(WT) * 3 + kNorm));
+  Weights<WT> w(size_t(2 * I * K), rng);
+  std::vector<float> gamma = rng.floats(K, 0.5f, 1.5f);
+  for (int64_t n : ns) {
+    std::vector<float> x = activations(n, K, rng);
+    std::vector<RefDot> ref = referenceDots(x, n, K, w, 2 * I, kNorm ? gamma.data() : nullptr);
+    std::vector<float> first[2];
+    for (bool fp32 : {true, false}) {
+      bool bf16 = !fp32 && detail::kHasBf16Dot<WT>;
+      std::vector<double> want(size_t(n * I)), tol(size_t(n * I));
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t i = 0; i < I; ++i) {
+          const RefDot &g = ref[size_t(t * 2 * I + i)], &u = ref[size_t(t * 2 * I + I + i)];
+          double silu = g.value / (1.0 + std::exp(-g.value));
+          // d silu / dg is within [-0.1, 1.1].
+          want[size_t(t * I + i)] = silu * u.value;
+          tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(bf16) +
+                                   std::fabs(silu) * u.tolerance(bf16) +
+                                   1e-6 * std::fabs(silu * u.value);
+        }
+      for (int kRows : {0, 1}) {
+        if (kRows == 1 && n != 1)
+          continue;
+        for (int threads : {1, 3}) {
+          TestPool pool(threads);
+          std::vector<float> out(size_t(n * I), kNaN);
+          const float *g = kNorm ? gamma.data() : nullptr;
+          if (kRows == 1)
+            gatedLinear<1, K, I, WT, kNorm>(pool.exec(fp32), x.data(), n, w.raw.data(), g, kEps,
+                                            out.data());
+          else
+            gatedLinear<0, K, I, WT, kNorm>(pool.exec(fp32), x.data(), n, w.raw.data(), g, kEps,
+                                            out.data());
+          std::string what = label("gatedLinear", K, WT, n, fp32, kRows, threads);
+          expectClose(out.data(), want, tol, what);
+          if (first[fp32].empty())
+            first[fp32] = out;
+          else
+            EXPECT_TRUE(sameBits(first[fp32], out)) << what << ": differs from the first run";
+        }
+      }
+    }
+    if (detail::kHasBf16Dot<WT>)
+      EXPECT_FALSE(sameBits(first[0], first[1])) << "default precision did not use bf16 dots";
+    else
+      EXPECT_TRUE(sameBits(first[0], first[1])) << "default precision differs from fp32";
+  }
+}
+
+const std::vector<int64_t> kRowCounts = {1, 3, 17, 64};
+
+TEST(Linear, Bf16ThreeSegments) {
+  checkLinear<128, WType::BF16, false, false, 128, 64, 64>(kRowCounts);
+}
+TEST(Linear, F32BiasOddSegments) {
+  checkLinear<96, WType::F32, true, false, 33, 17>({1, 3, 17, 64, 130});
+}
+TEST(Linear, F16BiasNormOddK) { checkLinear<200, WType::F16, true, true, 33, 17>(kRowCounts); }
+TEST(Linear, Bf16BiasNormQkvShape) {
+  checkLinear<1536, WType::BF16, true, true, 256, 64, 64>(kRowCounts);
+}
+TEST(Linear, Bf16NormOddK) { checkLinear<200, WType::BF16, false, true, 50>({1, 3, 17, 64, 130}); }
+TEST(Linear, F16Wide) { checkLinear<1536, WType::F16, false, false, 48>(kRowCounts); }
+TEST(Linear, F32NormTinySegments) {
+  checkLinear<96, WType::F32, false, true, 7, 5, 20>(kRowCounts);
+}
+// K over one 1024/2048-element chunk, not a multiple of 16 or 32.
+TEST(Linear, Bf16ChunkedK) { checkLinear<2500, WType::BF16, false, true, 40>({1, 3, 17}); }
+TEST(Linear, F32ChunkedK) { checkLinear<2100, WType::F32, true, true, 24>({1, 5}); }
+// K beyond the stack row limit: the decode row lives in a per-thread buffer.
+TEST(Linear, Bf16LongRow) { checkLinear<17000, WType::BF16, false, true, 20>({1, 3}); }
+TEST(Linear, F32LongRow) { checkLinear<17000, WType::F32, false, true, 12>({1}); }
+
+TEST(GatedLinear, Bf16Norm) { checkGated<96, 64, WType::BF16, true>({1, 3, 17, 64, 130}); }
+TEST(GatedLinear, F16OddShapes) { checkGated<200, 33, WType::F16, false>(kRowCounts); }
+TEST(GatedLinear, Bf16Wide) { checkGated<1536, 40, WType::BF16, true>(kRowCounts); }
+TEST(GatedLinear, F32Norm) { checkGated<128, 17, WType::F32, true>(kRowCounts); }
+TEST(GatedLinear, Bf16ChunkedK) { checkGated<2500, 24, WType::BF16, false>({1, 3, 17}); }
+
+} // namespace
+} // namespace r1hk::test
