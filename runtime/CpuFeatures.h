@@ -1,0 +1,35 @@
+//===- CpuFeatures.h - Which x86 ISA extensions this CPU has --------------===//
+//
+// The host backend compiles for a feature list (the manifest's target.isa);
+// code using an instruction the CPU lacks dies with SIGILL mid-step, so the
+// runtime compares the list against the CPU before loading any code. The
+// compiler uses hostCpuFeatures() to describe `--target host`.
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1C_RUNTIME_CPUFEATURES_H
+#define R1C_RUNTIME_CPUFEATURES_H
+
+#include "runtime/Status.h"
+
+#include <string>
+#include <vector>
+
+namespace r1::runtime {
+
+/// Every feature name an artifact may list, in canonical order: avx2, fma,
+/// f16c, bmi2, avx512f, avx512bw, avx512vl, avx512dq, avx512bf16, avx512vnni.
+const std::vector<std::string> &knownCpuFeatures();
+
+/// The known features this CPU (and the OS: AVX-512 state is saved on context
+/// switch) supports, in canonical order.
+std::vector<std::string> hostCpuFeatures();
+
+/// Refuses `required` (the artifact's target.isa) when it names a feature not
+/// in `available`, or one this runtime does not know. `artifact` names the
+/// file in the message.
+Status checkCpuFeatures(const std::string &artifact, const std::vector<std::string> &required,
+                        const std::vector<std::string> &available);
+
+} // namespace r1::runtime
+
+#endif // R1C_RUNTIME_CPUFEATURES_H

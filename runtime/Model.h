@@ -1,0 +1,56 @@
+//===- Model.h - A loaded artifact: manifest, weights, entry points -------===//
+//
+// Loading is the order of trust: map and validate the file (ArtifactReader),
+// read the manifest's fields (Manifest), refuse code for a CPU this one is not
+// (CpuFeatures), check every weight lies in the weights section, hash the code
+// section (small, and about to be executed), dlopen it and compare its
+// identity with the manifest (CodeLoader). A Model is immutable and shared by
+// the Sessions that run it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1C_RUNTIME_MODEL_H
+#define R1C_RUNTIME_MODEL_H
+
+#include "runtime/ArtifactReader.h"
+#include "runtime/CodeLoader.h"
+#include "runtime/Manifest.h"
+#include "runtime/Status.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace r1::runtime {
+
+struct ModelLoadOptions {
+  /// The CPU features to check target.isa against; nullopt: this CPU's
+  /// (hostCpuFeatures). Tests inject lists here.
+  std::optional<std::vector<std::string>> cpuFeatures;
+};
+
+class Model {
+public:
+  static Result<std::unique_ptr<Model>> load(const std::string &path,
+                                             const ModelLoadOptions &options = {});
+
+  const ArtifactReader &artifact() const { return *artifact_; }
+  const ModelManifest &manifest() const { return manifest_; }
+  /// weights()[i] is the manifest's weights[i], 64-byte aligned in the mapping.
+  const void *const *weights() const { return weights_.data(); }
+  r1_step_fn prefill() const { return code_->prefill(); }
+  r1_step_fn decode() const { return code_->decode(); }
+  const std::string &path() const { return artifact_->path(); }
+
+private:
+  Model() = default;
+
+  std::unique_ptr<ArtifactReader> artifact_;
+  ModelManifest manifest_;
+  std::vector<const void *> weights_;
+  std::unique_ptr<LoadedCode> code_;
+};
+
+} // namespace r1::runtime
+
+#endif // R1C_RUNTIME_MODEL_H

@@ -1,0 +1,162 @@
+//===- Session.cpp - One sequence being run: KV cache, arena, position ----===//
+
+#include "runtime/Session.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
+
+namespace r1::runtime {
+
+namespace {
+
+// Anonymous mappings: zero, page-aligned (so 64-byte aligned) and lazy: a
+// 128k-token KV cache costs only the pages the sequence reaches.
+void *mapZeroed(uint64_t bytes, uint64_t &mapped) {
+  mapped = std::max<uint64_t>(bytes, 4096);
+  void *p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    return nullptr;
+  // Large buffers are walked linearly by every step; huge pages cut TLB misses.
+  if (mapped >= (2u << 20))
+    ::madvise(p, mapped, MADV_HUGEPAGE);
+  return p;
+}
+
+const char *stepCodeName(int rc) {
+  switch (rc) {
+  case R1_STEP_BAD_ABI:
+    return " (R1_STEP_BAD_ABI)";
+  case R1_STEP_BAD_ARGS:
+    return " (R1_STEP_BAD_ARGS)";
+  default:
+    return "";
+  }
+}
+
+} // namespace
+
+Result<std::unique_ptr<Session>> Session::create(const Model &model,
+                                                 const SessionOptions &options) {
+  const ModelManifest &m = model.manifest();
+  const std::string &path = model.path();
+  std::unique_ptr<Session> session(new Session(model));
+
+  int64_t maxPositions = static_cast<int64_t>(m.maxPositions);
+  if (options.ctx < 0)
+    return Status::badInput("--ctx must be positive, not " + std::to_string(options.ctx));
+  if (options.ctx > maxPositions)
+    return Status::badInput("--ctx " + std::to_string(options.ctx) + " exceeds " + path +
+                            "'s max_positions " + std::to_string(maxPositions));
+  session->capacity_ = options.ctx == 0 ? std::min(maxPositions, kDefaultContext) : options.ctx;
+  if (options.threads < 0 || options.threads > 4096)
+    return Status::badInput("--threads must be in [1, 4096], not " +
+                            std::to_string(options.threads));
+  if (options.chunkTokens < 0)
+    return Status::badInput("--chunk must be positive, not " + std::to_string(options.chunkTokens));
+  int64_t maxStep = static_cast<int64_t>(m.maxStepTokens);
+  session->chunkTokens_ =
+      options.chunkTokens == 0 ? maxStep : std::min(options.chunkTokens, maxStep);
+
+  uint64_t capacity = static_cast<uint64_t>(session->capacity_);
+  if (m.kvBytesPerToken != 0 && capacity > UINT64_MAX / m.kvBytesPerToken)
+    return Status::badInput(path + ": the KV cache for " + std::to_string(capacity) +
+                            " tokens overflows 64 bits; lower --ctx");
+  session->kvBytes_ = m.kvBytesPerToken * capacity;
+  session->kv_ = mapZeroed(session->kvBytes_, session->kvMapped_);
+  if (!session->kv_)
+    return Status::runtimeError(
+        "cannot allocate the KV cache (" + std::to_string(session->kvBytes_) + " bytes for " +
+        std::to_string(capacity) + " tokens): " + std::strerror(errno) + "; lower --ctx");
+  session->arena_ = mapZeroed(m.arenaBytes, session->arenaMapped_);
+  if (!session->arena_)
+    return Status::runtimeError("cannot allocate the " + std::to_string(m.arenaBytes) +
+                                "-byte arena " + path + " needs: " + std::strerror(errno));
+
+  session->pool_ =
+      std::make_unique<ThreadPool>(options.threads == 0 ? defaultThreadCount() : options.threads);
+  session->positions_.resize(static_cast<size_t>(session->chunkTokens_));
+  return session;
+}
+
+Session::~Session() {
+  if (kv_)
+    ::munmap(kv_, kvMapped_);
+  if (arena_)
+    ::munmap(arena_, arenaMapped_);
+}
+
+void Session::reset() {
+  position_ = 0;
+  // Dropping the pages of a private anonymous mapping makes them read back
+  // as zero, without touching the ones the sequence never reached.
+  ::madvise(kv_, kvMapped_, MADV_DONTNEED);
+}
+
+Status Session::step(std::span<const int32_t> tokens, LogitsMode mode, r1_precision precision,
+                     float *logits) {
+  const ModelManifest &m = model_.manifest();
+  int64_t count = static_cast<int64_t>(tokens.size());
+  if (count == 0)
+    return Status::success();
+  if (precision != R1_PRECISION_DEFAULT && precision != R1_PRECISION_FP32 &&
+      precision != R1_PRECISION_BF16)
+    return Status::badInput("unknown precision " + std::to_string(static_cast<int>(precision)) +
+                            "; R1Abi.h defines 0 (default), 1 (fp32) and 2 (bf16)");
+  for (int64_t i = 0; i < count; ++i)
+    if (tokens[i] < 0 || static_cast<uint64_t>(tokens[i]) >= m.vocabSize)
+      return Status::badInput("token id " + std::to_string(tokens[i]) + " (input token " +
+                              std::to_string(i) + ") is out of range: the vocabulary has " +
+                              std::to_string(m.vocabSize) + " tokens");
+  if (count > capacity_ - position_) {
+    std::string message = "context full: " + std::to_string(capacity_) + " tokens";
+    if (capacity_ < static_cast<int64_t>(m.maxPositions))
+      message += "; raise --ctx (max " + std::to_string(m.maxPositions) + ")";
+    else
+      message += ", the model's max_positions";
+    return Status::badInput(message + " (" + std::to_string(position_) + " used, " +
+                            std::to_string(count) + " more requested)");
+  }
+  int64_t vocab = static_cast<int64_t>(m.vocabSize);
+  if (!logits) {
+    mode = LogitsMode::kLast;
+    scratchLogits_.resize(m.vocabSize);
+    logits = scratchLogits_.data();
+  }
+
+  r1_step_args args{};
+  args.abi_version = R1_ABI_VERSION;
+  args.precision = precision;
+  args.weights = model_.weights();
+  args.kv_cache = kv_;
+  args.kv_capacity = capacity_;
+  args.arena = arena_;
+  args.parallel_for = &ThreadPool::parallelForEntry;
+  args.pool = pool_.get();
+  args.num_threads = pool_->size();
+
+  for (int64_t done = 0; done < count;) {
+    int64_t n = std::min(chunkTokens_, count - done);
+    for (int64_t i = 0; i < n; ++i)
+      positions_[i] = static_cast<int32_t>(position_ + i);
+    args.n_tokens = n;
+    args.tokens = tokens.data() + done;
+    args.positions = positions_.data();
+    args.logits = mode == LogitsMode::kAll ? logits + done * vocab : logits;
+    args.logits_rows = mode == LogitsMode::kAll ? n : 1;
+    bool single = n == 1;
+    int rc = single ? model_.decode()(&args) : model_.prefill()(&args);
+    if (rc != R1_STEP_OK)
+      return Status::runtimeError(model_.path() + ": " + (single ? "r1_decode" : "r1_prefill") +
+                                  " returned " + std::to_string(rc) + stepCodeName(rc) + " for " +
+                                  std::to_string(n) + " tokens at position " +
+                                  std::to_string(position_));
+    position_ += n;
+    done += n;
+  }
+  return Status::success();
+}
+
+} // namespace r1::runtime

@@ -1,0 +1,180 @@
+//===- BenchCommand.cpp - r1run bench: prefill and decode throughput ------===//
+//
+// Each repeat starts from a fresh session state (position 0, zeroed KV
+// cache), times the prefill of a fixed pseudo-random prompt (one step, logits
+// of the last row only) and then the greedy decode of --gen-tokens tokens.
+// Medians resist the first repeat's page faults (weights are mapped lazily);
+// min and max show the spread. The last line is JSON for scripts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/r1run/Commands.h"
+
+#include "runtime/Greedy.h"
+#include "runtime/Model.h"
+#include "runtime/Session.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace r1run_tool {
+
+using namespace r1::runtime;
+
+namespace {
+
+struct BenchArgs {
+  std::string artifact;
+  int64_t promptTokens = 128;
+  int64_t genTokens = 64;
+  int repeat = 5;
+  int threads = 0;
+  std::string precision = "default";
+  int64_t ctx = 0;
+};
+
+struct Spread {
+  double median = 0, min = 0, max = 0;
+};
+
+Spread spreadOf(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return {median, values.front(), values.back()};
+}
+
+/// Tokens/s to 0.1: more digits than the run-to-run noise would be noise.
+double rounded(double value) { return std::round(value * 10) / 10; }
+
+nlohmann::json toJson(const Spread &s) {
+  return {{"median", rounded(s.median)}, {"min", rounded(s.min)}, {"max", rounded(s.max)}};
+}
+
+/// The same ids on every run and machine (splitmix64), so figures compare.
+std::vector<int32_t> benchPrompt(int64_t count, uint64_t vocab) {
+  std::vector<int32_t> tokens;
+  uint64_t state = 0x5231'6265'6e63'6821ull;
+  for (int64_t i = 0; i < count; ++i) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    tokens.push_back(static_cast<int32_t>(z % vocab));
+  }
+  return tokens;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int runBench(const BenchArgs &args) {
+  Result<std::unique_ptr<Model>> model = Model::load(args.artifact);
+  if (!model.ok())
+    return report(model.status());
+  const ModelManifest &m = (*model)->manifest();
+  SessionOptions options;
+  options.ctx = args.ctx;
+  options.threads = args.threads;
+  Result<std::unique_ptr<Session>> created = Session::create(**model, options);
+  if (!created.ok())
+    return report(created.status());
+  Session &session = **created;
+  if (args.promptTokens + args.genTokens > session.capacity()) {
+    std::string message = "--prompt-tokens " + std::to_string(args.promptTokens) +
+                          " + --gen-tokens " + std::to_string(args.genTokens) +
+                          " exceed the context of " + std::to_string(session.capacity()) +
+                          " tokens";
+    if (session.capacity() < static_cast<int64_t>(m.maxPositions))
+      message += "; raise --ctx (max " + std::to_string(m.maxPositions) + ")";
+    else
+      message += ", the model's max_positions";
+    return report(Status::badInput(message));
+  }
+
+  r1_precision precision = parsePrecision(args.precision);
+  std::vector<int32_t> prompt = benchPrompt(args.promptTokens, m.vocabSize);
+  std::vector<float> logits(m.vocabSize);
+  std::vector<double> prefillRates, decodeRates;
+  std::printf("r1run bench: %s, %d threads, precision %s, prompt %lld tokens, %lld generated, "
+              "%d repeats\n",
+              args.artifact.c_str(), session.threads(), args.precision.c_str(),
+              static_cast<long long>(args.promptTokens), static_cast<long long>(args.genTokens),
+              args.repeat);
+  for (int r = 0; r < args.repeat; ++r) {
+    session.reset();
+    auto start = std::chrono::steady_clock::now();
+    if (Status s = session.step(prompt, LogitsMode::kLast, precision, logits.data()); !s.ok())
+      return report(s);
+    double prefillSeconds = secondsSince(start);
+    start = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < args.genTokens; ++i) {
+      int32_t next = argmax(logits.data(), static_cast<int64_t>(logits.size()));
+      if (Status s = session.step({&next, 1}, LogitsMode::kLast, precision, logits.data()); !s.ok())
+        return report(s);
+    }
+    double decodeSeconds = secondsSince(start);
+    prefillRates.push_back(static_cast<double>(args.promptTokens) / prefillSeconds);
+    double decodeRate =
+        args.genTokens > 0 ? static_cast<double>(args.genTokens) / decodeSeconds : 0;
+    decodeRates.push_back(decodeRate);
+    std::printf("repeat %d: prefill %.1f tokens/s (%.2f ms), decode %.1f tokens/s (%.2f ms)\n",
+                r + 1, prefillRates.back(), prefillSeconds * 1e3, decodeRate, decodeSeconds * 1e3);
+  }
+
+  Spread prefill = spreadOf(prefillRates), decode = spreadOf(decodeRates);
+  std::printf("prefill: median %.1f tokens/s (min %.1f, max %.1f)\n", prefill.median, prefill.min,
+              prefill.max);
+  std::printf("decode:  median %.1f tokens/s (min %.1f, max %.1f)\n", decode.median, decode.min,
+              decode.max);
+  nlohmann::json summary = {{"artifact", args.artifact},
+                            {"artifact_bytes", (*model)->artifact().fileBytes()},
+                            {"threads", session.threads()},
+                            {"precision", args.precision},
+                            {"ctx", session.capacity()},
+                            {"prompt_tokens", args.promptTokens},
+                            {"gen_tokens", args.genTokens},
+                            {"repeat", args.repeat},
+                            {"prefill_tokens_per_s", toJson(prefill)},
+                            {"decode_tokens_per_s", toJson(decode)}};
+  std::printf("%s\n",
+              summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  return kSuccess;
+}
+
+} // namespace
+
+CommandRunner addBenchCommand(CLI::App &app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App *bench = app.add_subcommand(
+      "bench", "Measure prefill and decode throughput (tokens/s) on a synthetic prompt");
+  bench->add_option("ARTIFACT", args->artifact, "The artifact")->required();
+  bench->add_option("--prompt-tokens", args->promptTokens, "Prompt length (default 128)")
+      ->option_text("N")
+      ->check(CLI::Range(int64_t(1), kMaxCount));
+  bench->add_option("--gen-tokens", args->genTokens, "Decode steps per repeat (default 64)")
+      ->option_text("N")
+      ->check(CLI::Range(int64_t(0), kMaxCount));
+  bench->add_option("--repeat", args->repeat, "Repeats; medians are reported (default 5)")
+      ->option_text("N")
+      ->check(CLI::Range(1, 1000000));
+  bench->add_option("--threads", args->threads, "Threads (default: every CPU this process may use)")
+      ->option_text("N")
+      ->check(CLI::Range(1, 4096));
+  bench->add_option("--precision", args->precision, "default, fp32 or bf16 (as for r1run ARTIFACT)")
+      ->option_text("default|fp32|bf16")
+      ->check(CLI::IsMember({"default", "fp32", "bf16"}));
+  bench->add_option("--ctx", args->ctx, "Context in tokens (default: min(max_positions, 4096))")
+      ->option_text("N")
+      ->check(CLI::Range(int64_t(1), kMaxCount));
+  bench->footer(
+      "Example:\n  r1run bench qwen.r1 --prompt-tokens 512 --gen-tokens 128 --threads 16");
+  return [bench, args]() -> int { return bench->parsed() ? runBench(*args) : -1; };
+}
+
+} // namespace r1run_tool

@@ -1,0 +1,81 @@
+//===- Common.cpp - Error reporting and argument parsing for r1run --------===//
+
+#include "tools/r1run/Commands.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace r1run_tool {
+
+using r1::runtime::ErrorKind;
+
+int report(const r1::runtime::Status &status) {
+  std::fprintf(stderr, "r1run: error: %s\n", status.message().c_str());
+  switch (status.kind()) {
+  case ErrorKind::kNone:
+    return kSuccess;
+  case ErrorKind::kBadInput:
+    return kBadInput;
+  case ErrorKind::kOutput:
+    return kOutputFailed;
+  case ErrorKind::kRuntime:
+    return kRuntimeFailed;
+  }
+  return kRuntimeFailed;
+}
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "r1run: error: %s; see 'r1run --help'\n", message.c_str());
+  return kUsage;
+}
+
+std::optional<std::vector<int32_t>> parseTokenList(const std::string &text, std::string &error) {
+  std::vector<int32_t> tokens;
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    std::string_view item(text.data() + start,
+                          (comma == std::string::npos ? text.size() : comma) - start);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    int32_t value = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || value < 0) {
+      error = "--tokens: \"" + std::string(item) + "\" (item " + std::to_string(tokens.size() + 1) +
+              ") is not a token id; expected comma-separated non-negative integers like 1,2,3";
+      return std::nullopt;
+    }
+    tokens.push_back(value);
+    if (comma == std::string::npos)
+      return tokens;
+    start = comma + 1;
+  }
+}
+
+r1_precision parsePrecision(const std::string &name) {
+  if (name == "fp32")
+    return R1_PRECISION_FP32;
+  if (name == "bf16")
+    return R1_PRECISION_BF16;
+  return R1_PRECISION_DEFAULT;
+}
+
+std::string formatBytes(uint64_t bytes) {
+  static const char *kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[64];
+  if (unit == 0)
+    std::snprintf(text, sizeof(text), "%llu bytes", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(text, sizeof(text), "%.1f %s", value, kUnits[unit]);
+  return text;
+}
+
+} // namespace r1run_tool
