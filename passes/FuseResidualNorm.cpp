@@ -20,20 +20,25 @@ using namespace mlir;
 namespace {
 
 /// rms_norm(add(a, b)) -> add_rms_norm a, b; sum replaces the add.
-struct FuseResidualNormPattern : public OpRewritePattern<r1::RmsNormOp> {
+struct FuseResidualNormPattern : public OpRewritePattern<r1::AddOp> {
   FuseResidualNormPattern(MLIRContext *context, llvm::Statistic &numFused)
       : OpRewritePattern(context), numFused(numFused) {}
 
-  LogicalResult matchAndRewrite(r1::RmsNormOp norm, PatternRewriter &rewriter) const override {
-    auto add = norm.getInput().getDefiningOp<r1::AddOp>();
-    if (!add || add->getBlock() != norm->getBlock())
-      return rewriter.notifyMatchFailure(norm, "input is not an r1.add of the same block");
+  LogicalResult matchAndRewrite(r1::AddOp add, PatternRewriter &rewriter) const override {
     // Of several norms of one add, the first in block order fuses (the
-    // others then read `sum`), whatever order the driver visits them in.
-    for (Operation *user : add->getUsers())
-      if (isa<r1::RmsNormOp>(user) && user->getBlock() == norm->getBlock() &&
-          user->isBeforeInBlock(norm))
-        return rewriter.notifyMatchFailure(norm, "an earlier norm of the same add fuses instead");
+    // others then read `sum`): matching on the add makes that independent
+    // of the order the driver visits ops in.
+    r1::RmsNormOp norm;
+    for (Operation *user : add->getUsers()) {
+      auto candidate = dyn_cast<r1::RmsNormOp>(user);
+      if (!candidate || candidate->getBlock() != add->getBlock() ||
+          candidate.getInput() != add.getResult())
+        continue;
+      if (!norm || candidate->isBeforeInBlock(norm))
+        norm = candidate;
+    }
+    if (!norm)
+      return rewriter.notifyMatchFailure(add, "no r1.rms_norm of this add in its block");
     // The fused op replaces the add where it is, so that the add's other
     // users (the next residual add) still come after `sum`.
     if (!r1::canMaterializeWeightBefore(norm.getWeight(), add))
@@ -57,7 +62,8 @@ struct FuseResidualNormPattern : public OpRewritePattern<r1::RmsNormOp> {
 
 struct FuseResidualNormPass : public r1::impl::R1FuseResidualNormBase<FuseResidualNormPass> {
   void runOnOperation() override {
-    // 1. Match each r1.rms_norm whose input is an r1.add of the same block.
+    // 1. Match each r1.add read by an r1.rms_norm of the same block (the
+    //    first such norm in block order).
     // 2. Create r1.add_rms_norm (the add's operands in their order, the
     //    norm's weight, re-read at the add if needed, and epsilon) in the
     //    add's place.
