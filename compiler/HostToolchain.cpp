@@ -45,8 +45,6 @@ llvm::Expected<CxxCompiler> findCxxCompiler(llvm::StringRef requested) {
       return llvm::sys::fs::exists(wanted) && llvm::sys::fs::can_execute(wanted)
                  ? llvm::Expected<CxxCompiler>(CxxCompiler{wanted})
                  : fail("C++ compiler '" + wanted + "' not found (--cxx or R1C_CXX)");
-    if (llvm::sys::fs::can_execute(wanted))
-      return CxxCompiler{wanted};
     if (llvm::ErrorOr<std::string> path = llvm::sys::findProgramByName(wanted))
       return CxxCompiler{*path};
     return fail("C++ compiler '" + wanted + "' not found (--cxx or R1C_CXX)");

@@ -82,12 +82,10 @@ CommandRunner addCompileCommand(CLI::App &app) {
                   "  r1c compile models/qwen-1.5b --target host -o qwen.r1\n"
                   "  r1c compile models/qwen-1.5b -o plan.mlir --compile-to plan\n"
                   "  r1c compile models/qwen-1.5b -o qwen.r1 --dump-phases-to phases/");
-  return [compile, args, &app]() -> int {
+  return [compile, args]() -> int {
     if (!compile->parsed())
       return -1;
-    std::string line = "r1c";
-    for (const std::string &arg : app.remaining(true))
-      line += " " + arg;
+    // Recorded in the manifest and the generated code's header.
     args->options.commandLine = "r1c compile " + args->options.modelDir + " --target " +
                                 args->options.target + " -o " + args->options.output;
     return runCompile(*args);
