@@ -49,11 +49,14 @@ public:
   }
 
   /// The packed weight stacking `sources` (r1.weight symbols) as `element`.
-  FailureOr<FlatSymbolRefAttr> pack(MutableArrayRef<r1::WeightOp> sources, Type element, Operation *user) {
+  /// The packed weight stacking `sources` along `axis` as `element`, or
+  /// with `rowScales` their block scales expanded per row.
+  FailureOr<FlatSymbolRefAttr> pack(MutableArrayRef<r1::WeightOp> sources, Type element,
+                                    Operation *user, int64_t axis = 0, bool rowScales = false) {
     std::string key;
     for (r1::WeightOp &w : sources)
       key += w.getSymName().str() + "|";
-    llvm::raw_string_ostream(key) << element;
+    llvm::raw_string_ostream(key) << element << "|" << axis << "|" << rowScales;
     if (auto it = packed_.find(key); it != packed_.end())
       return it->second;
 
@@ -62,17 +65,28 @@ public:
     SmallVector<Attribute> refs;
     for (r1::WeightOp &w : sources) {
       r1::WeightType type = w.getWeightType();
-      if (!isa<r1::PlainLayoutAttr>(type.getLayout())) {
+      if (auto blocks = dyn_cast<r1::BlockScaledLayoutAttr>(type.getLayout())) {
+        // The kernels read scales per 128 columns; rows may be any block.
+        if (blocks.getBlock().back() != 128 || !isa<Float8E4M3FNType>(type.getElementType())) {
+          user->emitOpError() << "weight @" << w.getSymName()
+                              << " is block-scaled with blocks other than [*, 128] of e4m3fn, "
+                                 "which the host backend does not support";
+          return failure();
+        }
+      } else if (!isa<r1::PlainLayoutAttr>(type.getLayout())) {
         user->emitOpError() << "weight @" << w.getSymName()
-                            << " has a block- or group-scaled layout, which the host backend "
-                               "does not support yet (compile a BF16 model)";
+                            << " has a group-scaled layout, which the host backend does not "
+                               "support yet";
         return failure();
       }
       if (w != sources.front())
-        shape[0] += type.getShape()[0];
+        shape[axis] += type.getShape()[axis];
       refs.push_back(FlatSymbolRefAttr::get(w.getSymNameAttr()));
     }
-    if (!element.isF32() && !element.isBF16() && !element.isF16()) {
+    if (rowScales)
+      shape.back() = (shape.back() + 127) / 128;
+    if (!element.isF32() && !element.isBF16() && !element.isF16() &&
+        !isa<Float8E4M3FNType>(element)) {
       user->emitOpError() << "weight @" << sources.front().getSymName() << " has element type "
                           << element << "; the host backend handles f32, bf16 and f16";
       return failure();
@@ -80,10 +94,17 @@ public:
     auto type = r1::WeightType::get(ctx_, shape, element, r1::PlainLayoutAttr::get(ctx_));
     // The element type in the name shows the conversion ("...norm.weight:f32").
     std::string name = packedName(sources) + ":";
-    llvm::raw_string_ostream(name) << element;
+    if (rowScales)
+      name += "scales";
+    else
+      llvm::raw_string_ostream(name) << element;
     auto op = r1k::PackedWeightOp::create(symbols_, sources.front().getLoc(),
-                                          StringAttr::get(ctx_, name),
-                                          TypeAttr::get(type), ArrayAttr::get(ctx_, refs));
+                                          StringAttr::get(ctx_, name), TypeAttr::get(type),
+                                          ArrayAttr::get(ctx_, refs));
+    if (axis != 0)
+      op.setAxis(axis);
+    if (rowScales)
+      op.setRowScales(true);
     auto ref = FlatSymbolRefAttr::get(op.getSymNameAttr());
     packed_[key] = ref;
     return ref;
@@ -173,6 +194,8 @@ int64_t rowElements(Type type) {
 }
 
 StringRef wtypeName(Type element) {
+  if (isa<Float8E4M3FNType>(element))
+    return "f8";
   if (element.isBF16())
     return "bf16";
   if (element.isF16())
@@ -251,17 +274,34 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
       return failure();
     return plan.pack(ws, Float32Type::get(plan.ctx()), user);
   };
-  auto matrixWeight = [&](Operation *user, ValueRange values) -> FailureOr<FlatSymbolRefAttr> {
+  // A matrix as stored (bf16/f16/f32, or FP8 codes); `scales` gets the
+  // row-expanded block scales of FP8 matrices.
+  auto matrixWeight = [&](Operation *user, ValueRange values, int64_t axis = 0,
+                          SmallVectorImpl<Attribute> *scales = nullptr)
+      -> FailureOr<FlatSymbolRefAttr> {
     SmallVector<r1::WeightOp> ws;
     if (failed(weights(user, values, ws)))
       return failure();
     Type element = ws.front().getWeightType().getElementType();
     for (r1::WeightOp w : ws)
-      if (w.getWeightType().getElementType() != element) {
-        user->emitOpError("stacks weights of different element types");
+      if (w.getWeightType().getElementType() != element ||
+          w.getWeightType().getLayout() != ws.front().getWeightType().getLayout()) {
+        user->emitOpError("stacks weights of different element types or layouts");
         return failure();
       }
-    return plan.pack(ws, element, user);
+    FailureOr<FlatSymbolRefAttr> codes = plan.pack(ws, element, user, axis);
+    if (failed(codes) || !isa<Float8E4M3FNType>(element))
+      return codes;
+    FailureOr<FlatSymbolRefAttr> rowScales =
+        plan.pack(ws, Float32Type::get(plan.ctx()), user, axis, /*rowScales=*/true);
+    if (failed(rowScales))
+      return failure();
+    if (!scales) {
+      user->emitOpError("cannot take FP8 weights here");
+      return failure();
+    }
+    scales->push_back(*rowScales);
+    return codes;
   };
   auto launch = [&](Operation *op, FlatSymbolRefAttr kernel, ValueRange ins, ValueRange outs,
                     ArrayRef<Attribute> ws) {
@@ -291,7 +331,8 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
     SmallVector<int64_t> n;
     for (Value r : op->getResults())
       n.push_back(cast<ShapedType>(r.getType()).getShape().back());
-    FailureOr<FlatSymbolRefAttr> matrix = matrixWeight(op, ws);
+    SmallVector<Attribute> scales;
+    FailureOr<FlatSymbolRefAttr> matrix = matrixWeight(op, ws, 0, &scales);
     if (failed(matrix))
       return failure();
     SmallVector<Attribute> refs = {*matrix};
@@ -307,6 +348,7 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
         return failure();
       refs.push_back(*gamma);
     }
+    refs.append(scales.begin(), scales.end());
     Type element =
         cast<r1::WeightType>(ws.front().getType()).getElementType();
     SmallVector<NamedAttribute> params = {
@@ -378,8 +420,9 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
                                   linear.getWeights(), linear.getBiases());
             })
             .Case([&](r1::GatedLinearOp gated) {
+              SmallVector<Attribute> scales;
               FailureOr<FlatSymbolRefAttr> matrix =
-                  matrixWeight(op, ValueRange{gated.getGate(), gated.getUp()});
+                  matrixWeight(op, ValueRange{gated.getGate(), gated.getUp()}, 0, &scales);
               if (failed(matrix))
                 return failure();
               SmallVector<Attribute> refs = {*matrix};
@@ -396,6 +439,7 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
                 refs.push_back(*gamma);
                 params.push_back(plan.f64("eps", gated.getEpsilon()->convertToDouble()));
               }
+              refs.append(scales.begin(), scales.end());
               launch(op, plan.kernel("gated_linear", params, op->getLoc()),
                      bufferFor(gated.getInput()), outputs(op), refs);
               return success();
@@ -410,11 +454,15 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
             })
             .Case([&](r1::RopeOp rope) -> LogicalResult {
               auto shape = cast<ShapedType>(rope.getType()).getShape();
+              if (auto yarn = dyn_cast_or_null<r1::YarnScalingAttr>(rope.getScalingAttr()))
+                if (yarn.getMscale() != yarn.getMscaleAllDim())
+                  return rope.emitOpError(
+                      "YaRN with mscale != mscale_all_dim (cos/sin scaled) has no host kernel yet");
               FailureOr<SmallVector<float>> invFreq = r1::ropeInverseFrequencies(
                   shape.back(), rope.getTheta().convertToDouble(), rope.getScalingAttr());
               if (failed(invFreq))
                 return rope.emitOpError(
-                    "has a rope scaling the host backend does not implement yet (YaRN)");
+                    "has a rope scaling the host backend does not implement");
               FlatSymbolRefAttr k = plan.kernel(
                   "rope",
                   {plan.i64("heads", shape[1]), plan.i64("dim", shape.back()),
@@ -459,6 +507,99 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
               FlatSymbolRefAttr k = plan.kernel(
                   "silu", {plan.i64("hidden", rowElements(silu.getType()))}, op->getLoc());
               launch(op, k, bufferFor(silu.getInput()), outputs(op), {});
+              return success();
+            })
+            .Case([&](r1::SliceOp slice) {
+              auto in = cast<ShapedType>(slice.getInput().getType()).getShape();
+              int64_t heads = in.size() == 3 ? in[1] : 1;
+              FlatSymbolRefAttr k = plan.kernel(
+                  "slice",
+                  {plan.i64("heads", heads), plan.i64("in_row", in.back()),
+                   plan.i64("offset", slice.getOffset()), plan.i64("size", slice.getSize())},
+                  op->getLoc());
+              launch(op, k, bufferFor(slice.getInput()), outputs(op), {});
+              return success();
+            })
+            .Case([&](r1::ConcatOp concat) -> LogicalResult {
+              if (concat.getInputs().size() != 2)
+                return concat.emitOpError("has no host kernel for other than two inputs");
+              auto a = cast<ShapedType>(concat.getInputs()[0].getType()).getShape();
+              auto bShape = cast<ShapedType>(concat.getInputs()[1].getType()).getShape();
+              FlatSymbolRefAttr k = plan.kernel(
+                  "concat",
+                  {plan.i64("heads", a.size() == 3 ? a[1] : 1), plan.i64("a", a.back()),
+                   plan.i64("b", bShape.back())},
+                  op->getLoc());
+              launch(op, k,
+                     ValueRange{bufferFor(concat.getInputs()[0]), bufferFor(concat.getInputs()[1])},
+                     outputs(op), {});
+              return success();
+            })
+            .Case([&](r1::BroadcastOp broadcast) -> LogicalResult {
+              auto in = cast<ShapedType>(broadcast.getInput().getType()).getShape();
+              auto out = cast<ShapedType>(broadcast.getType()).getShape();
+              if (in.size() != 3 || in[1] != 1)
+                return broadcast.emitOpError("has a host kernel for [T, 1, D] -> [T, H, D] only");
+              FlatSymbolRefAttr k = plan.kernel(
+                  "broadcast", {plan.i64("heads", out[1]), plan.i64("dim", out[2])}, op->getLoc());
+              launch(op, k, bufferFor(broadcast.getInput()), outputs(op), {});
+              return success();
+            })
+            .Case<r1::SigmoidOp, r1::SoftmaxOp>([&](Operation *unary) {
+              StringRef kind = isa<r1::SigmoidOp>(unary) ? "sigmoid" : "softmax";
+              FlatSymbolRefAttr k = plan.kernel(
+                  kind, {plan.i64("hidden", rowElements(unary->getResult(0).getType()))},
+                  op->getLoc());
+              launch(op, k, bufferFor(unary->getOperand(0)), outputs(op), {});
+              return success();
+            })
+            .Case([&](r1::MoeTopkOp topk) -> LogicalResult {
+              int64_t experts = cast<ShapedType>(topk.getScores().getType()).getShape().back();
+              int64_t score = topk.getGroupScore() == r1::GroupScore::Max        ? 1
+                              : topk.getGroupScore() == r1::GroupScore::Top2Sum ? 2
+                                                                                 : 0;
+              SmallVector<Attribute> refs;
+              if (topk.getBias()) {
+                FailureOr<FlatSymbolRefAttr> bias = vectorWeight(op, topk.getBias());
+                if (failed(bias))
+                  return failure();
+                refs.push_back(*bias);
+              }
+              FlatSymbolRefAttr k = plan.kernel(
+                  "moe_topk",
+                  {plan.i64("experts", experts), plan.i64("top_k", topk.getTopK()),
+                   plan.i64("groups", topk.getNumGroups()),
+                   plan.i64("topk_groups", topk.getTopkGroups()),
+                   plan.i64("group_score", score), plan.boolean("bias", bool(topk.getBias())),
+                   plan.boolean("normalize", topk.getNormalize()),
+                   plan.f64("scaling", topk.getScalingFactor().convertToDouble())},
+                  op->getLoc());
+              launch(op, k, bufferFor(topk.getScores()), outputs(op), refs);
+              return success();
+            })
+            .Case([&](r1::MoeExpertsOp moe) -> LogicalResult {
+              SmallVector<Attribute> scales;
+              FailureOr<FlatSymbolRefAttr> gateUp =
+                  matrixWeight(op, ValueRange{moe.getGate(), moe.getUp()}, 1, &scales);
+              if (failed(gateUp))
+                return failure();
+              FailureOr<FlatSymbolRefAttr> down = matrixWeight(op, moe.getDown(), 0, &scales);
+              if (failed(down))
+                return failure();
+              auto gate = cast<r1::WeightType>(moe.getGate().getType());
+              SmallVector<Attribute> refs = {*gateUp, *down};
+              refs.append(scales.begin(), scales.end());
+              FlatSymbolRefAttr k = plan.kernel(
+                  "moe_experts",
+                  {plan.i64("experts", gate.getShape()[0]),
+                   plan.i64("top_k", cast<ShapedType>(moe.getIds().getType()).getShape().back()),
+                   plan.i64("hidden", gate.getShape()[2]), plan.i64("inter", gate.getShape()[1]),
+                   plan.str("wtype", wtypeName(gate.getElementType()))},
+                  op->getLoc());
+              launch(op, k,
+                     ValueRange{bufferFor(moe.getInput()), bufferFor(moe.getIds()),
+                                bufferFor(moe.getWeights())},
+                     outputs(op), refs);
               return success();
             })
             .Default([&](Operation *other) {

@@ -16,8 +16,8 @@ namespace r1 {
 
 /// inv_freq[i] for i < dim/2, computed as PyTorch computes it in the Hugging
 /// Face models (float32 arithmetic): theta^-(2i/dim), then adjusted by
-/// `scaling` (null, or #r1.llama3). Fails for scalings not implemented here
-/// (#r1.yarn).
+/// `scaling` (null, #r1.llama3 as transformers does, or #r1.yarn as
+/// DeepSeek-V3's reference does). Fails for other scalings.
 mlir::FailureOr<llvm::SmallVector<float>> ropeInverseFrequencies(int64_t dim, double theta,
                                                                  mlir::Attribute scaling);
 

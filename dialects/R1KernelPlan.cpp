@@ -50,6 +50,16 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
                                         {"v_head_dim", P::Int},
                                         {"scale", P::F64}};
   static const ParamSpec elementwise[] = {{"hidden", P::Int}};
+  static const ParamSpec slice[] = {
+      {"heads", P::Int}, {"in_row", P::Int}, {"offset", P::Int}, {"size", P::Int}};
+  static const ParamSpec concat[] = {{"heads", P::Int}, {"a", P::Int}, {"b", P::Int}};
+  static const ParamSpec broadcast[] = {{"heads", P::Int}, {"dim", P::Int}};
+  static const ParamSpec topk[] = {{"experts", P::Int},     {"top_k", P::Int},
+                                   {"groups", P::Int},      {"topk_groups", P::Int},
+                                   {"group_score", P::Int}, {"bias", P::Bool},
+                                   {"normalize", P::Bool},  {"scaling", P::F64}};
+  static const ParamSpec experts[] = {{"experts", P::Int}, {"top_k", P::Int}, {"hidden", P::Int},
+                                      {"inter", P::Int},   {"wtype", P::Str}};
   *known = true;
   if (kind == "embed")
     return embed;
@@ -63,8 +73,18 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
     return rope;
   if (kind == "attention")
     return attention;
-  if (kind == "add" || kind == "mul" || kind == "silu")
+  if (kind == "add" || kind == "mul" || kind == "silu" || kind == "sigmoid" || kind == "softmax")
     return elementwise;
+  if (kind == "slice")
+    return slice;
+  if (kind == "concat")
+    return concat;
+  if (kind == "broadcast")
+    return broadcast;
+  if (kind == "moe_topk")
+    return topk;
+  if (kind == "moe_experts")
+    return experts;
   *known = false;
   return {};
 }
@@ -99,8 +119,18 @@ LogicalResult KernelOp::verify() {
       return emitOpError() << "kind '" << getKind() << "' needs param '" << spec.name
                            << "' of the right type";
   if (getParams().get("wtype") &&
-      !llvm::is_contained({"f32", "bf16", "f16"}, getStr("wtype")))
-    return emitOpError() << "wtype must be f32, bf16 or f16, not '" << getStr("wtype") << "'";
+      !llvm::is_contained({"f32", "bf16", "f16", "f8"}, getStr("wtype")))
+    return emitOpError() << "wtype must be f32, bf16, f16 or f8, not '" << getStr("wtype") << "'";
+  if (getKind() == "embed" && getStr("wtype") == "f8")
+    return emitOpError() << "embeddings are never f8";
+  if (getKind() == "slice" && getInt("offset") + getInt("size") > getInt("in_row"))
+    return emitOpError() << "slice [offset, offset + size) must lie in the row";
+  if (getKind() == "moe_topk") {
+    if (getInt("experts") % getInt("groups") != 0 || getInt("topk_groups") > getInt("groups"))
+      return emitOpError() << "experts must split into groups, and topk_groups <= groups";
+    if (getInt("group_score") < 0 || getInt("group_score") > 2)
+      return emitOpError() << "group_score is 0 (none), 1 (max) or 2 (top2_sum)";
+  }
   if ((getKind() == "linear" || getKind() == "gated_linear") && getBool("norm") &&
       !hasKind(getParams().get("eps"), ParamKind::F64))
     return emitOpError() << "a kernel with norm needs param 'eps'";
@@ -142,33 +172,52 @@ LogicalResult PackedWeightOp::verify() {
     return emitOpError() << "needs at least one source";
   if (!isa<r1::PlainLayoutAttr>(getWeightType().getLayout()))
     return emitOpError() << "packed weights of this backend are plain (row-major)";
+  if (getAxis() < 0 || getAxis() >= int64_t(getWeightType().getShape().size()))
+    return emitOpError() << "axis " << getAxis() << " is not a dimension of the type";
+  if (getRowScales() && !getWeightType().getElementType().isF32())
+    return emitOpError() << "row scales are f32";
   return success();
 }
 
 LogicalResult PackedWeightOp::verifySymbolUses(SymbolTableCollection &symbols) {
   r1::WeightType packed = getWeightType();
-  int64_t rows = 0;
+  int64_t axis = getAxis(), total = 0;
   for (Attribute ref : getSources()) {
     auto source = symbols.lookupNearestSymbolFrom<r1::WeightOp>(*this, cast<FlatSymbolRefAttr>(ref));
     if (!source)
       return emitOpError() << "source " << ref << " is not an r1.weight";
     r1::WeightType type = source.getWeightType();
-    llvm::ArrayRef<int64_t> shape = type.getShape();
-    if (shape.size() != packed.getShape().size() ||
-        shape.drop_front() != packed.getShape().drop_front())
-      return emitOpError() << "source " << ref << " has shape that does not stack onto "
-                           << packed;
-    rows += shape.front();
+    // What this packed weight holds of the source: its values, or (with
+    // row_scales) one row of block scales per row of the source.
+    SmallVector<int64_t> shape(type.getShape());
     Type from = type.getElementType(), to = packed.getElementType();
-    if (from != to && !to.isF32())
-      return emitOpError() << "source " << ref << " of element type " << from
-                           << " can only be packed as itself or f32";
-    if (!isa<r1::PlainLayoutAttr>(type.getLayout()))
-      return emitOpError() << "source " << ref << " has a layout this backend cannot pack yet";
+    auto blocks = dyn_cast<r1::BlockScaledLayoutAttr>(type.getLayout());
+    if (getRowScales()) {
+      if (!blocks)
+        return emitOpError() << "source " << ref << " has no block scales";
+      int64_t block = blocks.getBlock().back();
+      shape.back() = (shape.back() + block - 1) / block;
+    } else {
+      if (from != to && !to.isF32())
+        return emitOpError() << "source " << ref << " of element type " << from
+                             << " can only be packed as itself or f32";
+      if (blocks && from != to)
+        return emitOpError() << "source " << ref << " is block-scaled: packed as its codes";
+      if (!blocks && !isa<r1::PlainLayoutAttr>(type.getLayout()))
+        return emitOpError() << "source " << ref << " has a layout this backend cannot pack yet";
+    }
+    if (shape.size() != packed.getShape().size())
+      return emitOpError() << "source " << ref << " has rank " << shape.size() << ", not "
+                           << packed.getShape().size();
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (int64_t(d) != axis && shape[d] != packed.getShape()[d])
+        return emitOpError() << "source " << ref << " does not stack onto " << packed
+                             << " along axis " << axis;
+    total += shape[axis];
   }
-  if (rows != packed.getShape().front())
-    return emitOpError() << "sources stack to " << rows << " rows, but the type has "
-                         << packed.getShape().front();
+  if (total != packed.getShape()[axis])
+    return emitOpError() << "sources stack to " << total << " along axis " << axis
+                         << ", but the type has " << packed.getShape()[axis];
   return success();
 }
 
@@ -224,9 +273,15 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
     ins = 2, outs = 2, weights = 1;
   } else if (kind == "linear") {
     outs = kernel.getInts("n").size();
-    weights = 1 + kernel.getBool("bias") + kernel.getBool("norm");
+    weights = 1 + kernel.getBool("bias") + kernel.getBool("norm") + (kernel.getStr("wtype") == "f8");
   } else if (kind == "gated_linear") {
-    weights = 1 + kernel.getBool("norm");
+    weights = 1 + kernel.getBool("norm") + (kernel.getStr("wtype") == "f8");
+  } else if (kind == "concat") {
+    ins = 2;
+  } else if (kind == "moe_topk") {
+    outs = 2, weights = kernel.getBool("bias");
+  } else if (kind == "moe_experts") {
+    ins = 3, weights = kernel.getStr("wtype") == "f8" ? 4 : 2;
   } else if (kind == "rope") {
     ins = 2;
   } else if (kind == "attention") {

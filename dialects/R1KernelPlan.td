@@ -52,16 +52,27 @@ def R1K_PackedWeightOp : R1K_Op<"packed_weight", [Symbol,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "A weight as the artifact stores it";
   let description = [{
-    The row concatenation of `sources` (`r1.weight` symbols), converted to
-    the element type of `type`. Sources must agree in every dimension but
-    the first; the element type is the sources' own or f32.
+    The concatenation of `sources` (`r1.weight` symbols) along `axis`
+    (default 0: rows), converted to the element type of `type`. Sources must
+    agree in every other dimension; the element type is the sources' own or
+    f32. FP8 block-scaled sources are packed as their raw FP8 codes (the
+    layout of the packed type is plain), and a second packed weight with
+    `row_scales` holds their block scales expanded to one row of scales per
+    weight row ([rows, ceil(cols / block)] f32), so that the rows of
+    concatenated sources need not fall on block boundaries. Stacked expert
+    weights ([E, rows, cols]) concatenate along axis 1: expert e's gate rows,
+    then its up rows.
 
     ```mlir
     r1k.packed_weight @qkv0 : !r1.weight<256x128xbf16> = [@q0, @k0, @v0]
+    r1k.packed_weight @gate_up : !r1.weight<16x128x128xf8E4M3FN> = [@gate, @up] {axis = 1 : i64}
+    r1k.packed_weight @gate_up_scales : !r1.weight<16x128x1xf32> = [@gate, @up] {axis = 1 : i64, row_scales}
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<R1_WeightType>:$type,
-                       FlatSymbolRefArrayAttr:$sources);
+                       FlatSymbolRefArrayAttr:$sources,
+                       DefaultValuedAttr<I64Attr, "0">:$axis,
+                       UnitAttr:$row_scales);
   let assemblyFormat = "$sym_name `:` $type `=` $sources attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -82,9 +93,18 @@ def R1K_KernelOp : R1K_Op<"kernel", [Symbol]> {
     | gated_linear | k, i, wtype, norm, eps (when norm) |
     | rope | heads, dim, interleaved, inv_freq (dim/2 f32) |
     | attention | q_heads, kv_heads, head_dim, v_head_dim, scale |
-    | add, mul, silu | hidden |
+    | add, mul, silu, sigmoid, softmax | hidden |
+    | slice | heads, in_row, offset, size |
+    | concat | heads, a, b |
+    | broadcast | heads, dim |
+    | moe_topk | experts, top_k, groups, topk_groups, group_score (0 none, 1 max, 2 top2_sum), bias, normalize, scaling |
+    | moe_experts | experts, top_k, hidden, inter, wtype |
 
-    `wtype` is the weight element type (`f32`, `bf16`, `f16`).
+    Projections (`linear`, `gated_linear`, `moe_experts`) with `wtype = "f8"`
+    take one more weight per matrix: its row-expanded block scales.
+
+    `wtype` is the weight element type (`f32`, `bf16`, `f16`, `f8` for
+    e4m3fn codes with 128-column block scales).
 
     ```mlir
     r1k.kernel @linear_k128_n128_64_64 "linear" {k = 128 : i64, n = array<i64: 128, 64, 64>, wtype = "bf16", bias = true, norm = false}

@@ -33,6 +33,8 @@ std::string floatLiteral(double value, bool asFloat) {
 }
 
 std::string wtype(llvm::StringRef name) {
+  if (name == "f8")
+    return "WType::F8E4M3";
   if (name == "bf16")
     return "WType::BF16";
   if (name == "f16")
@@ -76,7 +78,7 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
     bool bias = kernel.getBool("bias"), norm = kernel.getBool("norm");
     os << "template <int64_t kRows>\ninline void " << name
        << "(const Exec &ex, const float *x, int64_t n, const void *w, const void *bias, const void "
-          "*gamma";
+          "*gamma, const void *scales";
     for (size_t i = 0; i < n.size(); ++i)
       os << ", float *out" << i;
     os << ") {\n  float *const outs[] = {";
@@ -87,12 +89,14 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
     for (int64_t segment : n)
       os << ", " << segment;
     os << ">(ex, x, n, w, static_cast<const float *>(bias), static_cast<const float *>(gamma), "
-       << (norm ? eps() : std::string("0.0f")) << ", outs);\n}\n";
+       << (norm ? eps() : std::string("0.0f"))
+       << ", outs, static_cast<const float *>(scales));\n}\n";
   } else if (kind == "gated_linear") {
     bool norm = kernel.getBool("norm");
     os << llvm::formatv("template <int64_t kRows>\ninline void {0}(const Exec &ex, const float "
-                        "*x, int64_t n, const void *w, const void *gamma, float *out) {{\n  "
-                        "gatedLinear<kRows, {1}, {2}, {3}, {4}>(ex, x, n, w, {5}, {6}, out);\n}\n",
+                        "*x, int64_t n, const void *w, const void *gamma, const void *scales, float *out) "
+                        "{{\n  gatedLinear<kRows, {1}, {2}, {3}, {4}>(ex, x, n, w, {5}, {6}, out, "
+                        "static_cast<const float *>(scales));\n}\n",
                         name, kernel.getInt("k"), kernel.getInt("i"),
                         wtype(kernel.getStr("wtype")), norm ? "true" : "false",
                         norm ? "static_cast<const float *>(gamma)" : "nullptr",
@@ -122,10 +126,41 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
     os << llvm::formatv("inline void {0}(const Exec &ex, const float *a, const float *b, int64_t "
                         "n, float *out) {{\n  {1}<{2}>(ex, a, b, n, out);\n}\n",
                         name, kind, kernel.getInt("hidden"));
-  } else if (kind == "silu") {
+  } else if (kind == "silu" || kind == "sigmoid" || kind == "softmax") {
     os << llvm::formatv("inline void {0}(const Exec &ex, const float *x, int64_t n, float *out) "
-                        "{{\n  silu<{1}>(ex, x, n, out);\n}\n",
-                        name, kernel.getInt("hidden"));
+                        "{{\n  {1}<{2}>(ex, x, n, out);\n}\n",
+                        name, kind, kernel.getInt("hidden"));
+  } else if (kind == "slice") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *in, int64_t n, float *out) "
+                        "{{\n  sliceLast<{1}, {2}, {3}, {4}>(ex, in, n, out);\n}\n",
+                        name, kernel.getInt("heads"), kernel.getInt("offset"),
+                        kernel.getInt("size"), kernel.getInt("in_row"));
+  } else if (kind == "concat") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *a, const float *b, int64_t "
+                        "n, float *out) {{\n  concatLast<{1}, {2}, {3}>(ex, a, b, n, out);\n}\n",
+                        name, kernel.getInt("heads"), kernel.getInt("a"), kernel.getInt("b"));
+  } else if (kind == "broadcast") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *in, int64_t n, float *out) "
+                        "{{\n  broadcastHeads<{1}, {2}>(ex, in, n, out);\n}\n",
+                        name, kernel.getInt("heads"), kernel.getInt("dim"));
+  } else if (kind == "moe_topk") {
+    os << llvm::formatv(
+        "inline void {0}(const Exec &ex, const float *scores, int64_t n, const void *bias, "
+        "int32_t *ids, float *weights) {{\n  moeTopk<{1}, {2}, {3}, {4}, {5}, {6}, {7}>(ex, "
+        "scores, n, static_cast<const float *>(bias), {8}, ids, weights);\n}\n",
+        name, kernel.getInt("experts"), kernel.getInt("top_k"), kernel.getInt("groups"),
+        kernel.getInt("topk_groups"), kernel.getInt("group_score"),
+        kernel.getBool("bias") ? "true" : "false", kernel.getBool("normalize") ? "true" : "false",
+        floatLiteral(kernel.getF64("scaling"), true));
+  } else if (kind == "moe_experts") {
+    os << llvm::formatv(
+        "inline void {0}(const Exec &ex, const float *x, const int32_t *ids, const float *weights, "
+        "int64_t n, const void *gateUp, const void *down, const void *gateUpScales, const void "
+        "*downScales, float *out) {{\n  moeExperts<{1}, {2}, {3}, {4}, {5}>(ex, x, n, ids, "
+        "weights, gateUp, down, static_cast<const float *>(gateUpScales), static_cast<const float "
+        "*>(downScales), out);\n}\n",
+        name, kernel.getInt("experts"), kernel.getInt("top_k"), kernel.getInt("hidden"),
+        kernel.getInt("inter"), wtype(kernel.getStr("wtype")));
   }
   os << "\n";
 }
@@ -237,12 +272,19 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
         // The row count is a template argument: decode gets the GEMV path.
         bool bias = kind == "linear" && kernel.getBool("bias");
         bool norm = kernel.getBool("norm");
+        bool fp8 = kernel.getStr("wtype") == "f8";
         bool logits = n == "lr";
+        // Weights in launch order: matrix, bias, norm weight, FP8 scales.
+        size_t next = 1;
+        auto optional = [&](bool present) {
+          return present ? weights[next++] : std::string("nullptr");
+        };
         os << callee << "<kRows>(" << (logits ? "exLogits" : "ex") << ", " << ins(0) << ", " << n
            << ", " << weights[0];
         if (kind == "linear")
-          os << ", " << (bias ? weights[1] : "nullptr");
-        os << ", " << (norm ? weights.back() : "nullptr");
+          os << ", " << optional(bias);
+        os << ", " << optional(norm);
+        os << ", " << optional(fp8);
         for (unsigned i = 0; i < launch.getOuts().size(); ++i)
           os << ", " << outs(i);
         os << ");";
@@ -262,8 +304,21 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
       } else if (kind == "add" || kind == "mul") {
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << outs(0)
            << ");";
-      } else if (kind == "silu") {
+      } else if (kind == "silu" || kind == "sigmoid" || kind == "softmax" || kind == "slice" ||
+                 kind == "broadcast") {
         os << callee << "(ex, " << ins(0) << ", " << n << ", " << outs(0) << ");";
+      } else if (kind == "concat") {
+        os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << outs(0)
+           << ");";
+      } else if (kind == "moe_topk") {
+        os << callee << "(ex, " << ins(0) << ", " << n << ", "
+           << (kernel.getBool("bias") ? weights[0] : std::string("nullptr")) << ", " << outs(0)
+           << ", " << outs(1) << ");";
+      } else if (kind == "moe_experts") {
+        bool fp8 = kernel.getStr("wtype") == "f8";
+        os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", " << n << ", "
+           << weights[0] << ", " << weights[1] << ", " << (fp8 ? weights[2] : "nullptr") << ", "
+           << (fp8 ? weights[3] : "nullptr") << ", " << outs(0) << ");";
       } else {
         return fail("no host code for kernel kind '" + kind + "'");
       }

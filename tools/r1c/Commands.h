@@ -33,6 +33,7 @@ using CommandRunner = std::function<int()>;
 CommandRunner addImportCommand(CLI::App &app);
 CommandRunner addCompileCommand(CLI::App &app);
 CommandRunner addSynthCommand(CLI::App &app);
+CommandRunner addPlanCommand(CLI::App &app);
 
 } // namespace r1c_tool
 

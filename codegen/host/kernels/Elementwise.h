@@ -61,6 +61,49 @@ void silu(const Exec &ex, const float *x, int64_t n, float *out) {
   detail::binary<H>(ex, x, x, n, out, [](auto z, auto) { return detail::siluV(z); });
 }
 
+/// out = 1 / (1 + exp(-x)) over [n, H] (the router's scores); out may
+/// alias x.
+template <int64_t H>
+void sigmoid(const Exec &ex, const float *x, int64_t n, float *out) {
+  detail::binary<H>(ex, x, x, n, out, [](auto z, auto) {
+    return Vec::div(Vec::set1(1.0f), Vec::add(Vec::set1(1.0f), Vec::exp(Vec::sub(Vec::zero(), z))));
+  });
+}
+
+/// out[t] = softmax(x[t]) over each row of H, in fp32 with the row's max
+/// subtracted first; out may alias x.
+template <int64_t H>
+void softmax(const Exec &ex, const float *x, int64_t n, float *out) {
+  detail::forRowRanges(ex, n, H, detail::kInlineElems, [&](int64_t begin, int64_t end) {
+    constexpr int64_t HF = H / Vec::W * Vec::W;
+    for (int64_t t = begin; t < end; ++t) {
+      const float *xr = x + t * H;
+      float *yr = out + t * H;
+      float m = xr[0];
+      for (int64_t k = 1; k < H; ++k)
+        m = xr[k] > m ? xr[k] : m;
+      typename Vec::T mv = Vec::set1(m), sum = Vec::zero();
+      for (int64_t k = 0; k < HF; k += Vec::W) {
+        typename Vec::T e = Vec::exp(Vec::sub(Vec::load(xr + k), mv));
+        Vec::store(yr + k, e);
+        sum = Vec::add(sum, e);
+      }
+      float total = Vec::reduce(sum);
+      if constexpr (HF < H) {
+        Vec::storePartial(yr + HF, Vec::exp(Vec::sub(Vec::loadPartial(xr + HF, H - HF), mv)),
+                          H - HF);
+        for (int64_t k = HF; k < H; ++k)
+          total += yr[k];
+      }
+      typename Vec::T inv = Vec::set1(total);
+      for (int64_t k = 0; k < HF; k += Vec::W)
+        Vec::store(yr + k, Vec::div(Vec::load(yr + k), inv));
+      for (int64_t k = HF; k < H; ++k)
+        yr[k] = yr[k] / total;
+    }
+  });
+}
+
 /// out[t] = float(table[tokens[t]]); a token outside [0, V) gives a zero row.
 template <int64_t V, int64_t H, WType WT>
 void embed(const Exec &ex, const int32_t *tokens, int64_t n, const void *table, float *out) {

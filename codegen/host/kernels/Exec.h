@@ -24,12 +24,18 @@
 
 namespace r1hk {
 
-/// Element type of a weight array; BF16 and F16 are stored as uint16_t bits.
-enum class WType { F32, BF16, F16 };
+/// Element type of a weight array; BF16 and F16 are stored as uint16_t bits,
+/// F8E4M3 (e4m3fn: bias 7, no infinities, 0x7f/0xff NaN) as uint8_t bits with
+/// block scales beside it (see linear's `scales`).
+enum class WType { F32, BF16, F16, F8E4M3 };
 
 /// The C++ type one weight element is stored as.
 template <WType WT>
-using WElem = std::conditional_t<WT == WType::F32, float, uint16_t>;
+using WElem = std::conditional_t<WT == WType::F32, float,
+                                 std::conditional_t<WT == WType::F8E4M3, uint8_t, uint16_t>>;
+
+/// FP8 weights carry one f32 scale per 128 consecutive elements of a row.
+constexpr int64_t kF8Block = 128;
 
 struct Exec {
   r1_parallel_for_fn parallelFor = nullptr;

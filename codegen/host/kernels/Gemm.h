@@ -34,10 +34,11 @@ constexpr int kTokenGroup = 2;
 #endif
 
 /// acc[t * 16 + r] += x[t] . tile[r] over len elements for t < T, r < 4.
-/// tile rows are zero-padded to a whole vector; x rows are not (partial load).
+/// tile rows are zero-padded to a whole vector; x rows (T pointers, each at
+/// the chunk's first element) are not (partial load).
 template <int T>
-inline void microF32(const float *x, int64_t xStride, const float *tile, int64_t tStride,
-                     int64_t len, float *acc) {
+inline void microF32(const float *const *x, const float *tile, int64_t tStride, int64_t len,
+                     float *acc) {
   typename Vec::T a[T][4];
   R1HK_UNROLL
   for (int t = 0; t < T; ++t) {
@@ -49,8 +50,7 @@ inline void microF32(const float *x, int64_t xStride, const float *tile, int64_t
     typename Vec::T xv[T];
     R1HK_UNROLL
     for (int t = 0; t < T; ++t)
-      xv[t] =
-          partial ? Vec::loadPartial(x + t * xStride + k, len - k) : Vec::load(x + t * xStride + k);
+      xv[t] = partial ? Vec::loadPartial(x[t] + k, len - k) : Vec::load(x[t] + k);
     R1HK_UNROLL
     for (int r = 0; r < 4; ++r) {
       typename Vec::T w = Vec::load(tile + r * tStride + k);
@@ -70,6 +70,69 @@ inline void microF32(const float *x, int64_t xStride, const float *tile, int64_t
     Vec::reduce4(a[t][0], a[t][1], a[t][2], a[t][3], s);
     for (int r = 0; r < 4; ++r)
       acc[t * kTileRows + r] += s[r];
+  }
+}
+
+/// tile[r * KC + k] = float(rows[r][k0 + k]) (* gamma[k0 + k] with kNorm)
+/// for k < len, zero-padded to a whole vector. FP8 rows are scaled by their
+/// block scales (srows[r]); k0 is a multiple of 32, so no vector straddles
+/// a 128-element block.
+template <WType WT, bool kNorm>
+inline void widenTile(const WElem<WT> *const *rows, const float *const *srows, const float *gamma,
+                      int64_t k0, int64_t len, int64_t KC, float *tile) {
+  for (int64_t r = 0; r < kTileRows; ++r) {
+    const WElem<WT> *src = rows[r] + k0;
+    float *dst = tile + r * KC;
+    for (int64_t k = 0; k < len; k += Vec::W) {
+      bool whole = k + Vec::W <= len;
+      typename Vec::T v;
+      if constexpr (WT == WType::F8E4M3) {
+        typename Vec::T lift = Vec::set1(srows[r][(k0 + k) / kF8Block] * kF8Lift);
+        v = whole ? Vec::loadF8(src + k, lift) : Vec::loadF8Partial(src + k, len - k, lift);
+      } else {
+        (void)srows;
+        v = whole ? Vec::template loadW<WT>(src + k)
+                  : Vec::template loadWPartial<WT>(src + k, len - k);
+      }
+      if constexpr (kNorm)
+        v = Vec::mul(v, whole ? Vec::load(gamma + k0 + k)
+                              : Vec::loadPartial(gamma + k0 + k, len - k));
+      Vec::store(dst + k, v);
+    }
+  }
+}
+
+/// acc[t * 16 + r] = x[t] . W[rows[r]] (fp32 path) for `tokens` (<= 128)
+/// activation rows given by pointers, r < 16; gamma folded into the tile.
+template <int64_t K, WType WT, bool kNorm>
+void gemmTileF32(const float *const *x, int64_t tokens, const WElem<WT> *const *rows,
+                 const float *const *srows, const float *gamma, float *acc) {
+  for (int64_t i = 0; i < tokens * kTileRows; ++i)
+    acc[i] = 0.0f;
+  constexpr int64_t KC = roundUp(ceilDiv(K, ceilDiv(K, 1024)), 32);
+  alignas(64) float tile[kTileRows * KC];
+  for (int64_t k0 = 0; k0 < K; k0 += KC) {
+    int64_t len = minI(KC, K - k0);
+    // 1. Widen the chunk of the 16 rows once (zero-padded to a vector).
+    widenTile<WT, kNorm>(rows, srows, gamma, k0, len, KC, tile);
+    // 2. Every token group against the tile.
+    for (int64_t t0 = 0; t0 < tokens; t0 += kTokenGroup) {
+      const float *xg[kTokenGroup];
+      for (int64_t t = 0; t < kTokenGroup; ++t)
+        xg[t] = x[minI(t0 + t, tokens - 1)] + k0;
+      float *a = acc + t0 * kTileRows;
+      for (int64_t rq = 0; rq < kTileRows; rq += 4) {
+        const float *tr = tile + rq * KC;
+        switch (minI(kTokenGroup, tokens - t0)) {
+#if defined(R1HK_ISA_AVX512)
+        case 4: microF32<4>(xg, tr, KC, len, a + rq); break;
+        case 3: microF32<3>(xg, tr, KC, len, a + rq); break;
+#endif
+        case 2: microF32<2>(xg, tr, KC, len, a + rq); break;
+        default: microF32<1>(xg, tr, KC, len, a + rq); break;
+        }
+      }
+    }
   }
 }
 
@@ -157,12 +220,12 @@ struct GemmRows {
 /// acc[t * 16 + r] = x[t] . W[rows[r]] for the token block, r < 16.
 template <int64_t K, WType WT, bool kNorm>
 void gemmBlock(const GemmRows<K, WT, kNorm> &in, const WElem<WT> *const *rows, const float *gamma,
-               float *acc) {
-  for (int64_t i = 0; i < in.tokens * kTileRows; ++i)
-    acc[i] = 0.0f;
+               float *acc, const float *const *srows = nullptr) {
 #if defined(R1HK_HAS_DPBF16)
   if constexpr (kHasBf16Dot<WT>) {
     if (in.bf16Dot) {
+      for (int64_t i = 0; i < in.tokens * kTileRows; ++i)
+        acc[i] = 0.0f;
       constexpr int64_t KC = roundUp(ceilDiv(K, ceilDiv(K, 2048)), 32);
       constexpr int64_t Kp = GemmRows<K, WT, kNorm>::Kp;
       for (int64_t k0 = 0; k0 < K; k0 += KC) {
@@ -186,41 +249,10 @@ void gemmBlock(const GemmRows<K, WT, kNorm> &in, const WElem<WT> *const *rows, c
     }
   }
 #endif
-  constexpr int64_t KC = roundUp(ceilDiv(K, ceilDiv(K, 1024)), 32);
-  alignas(64) float tile[kTileRows * KC];
-  for (int64_t k0 = 0; k0 < K; k0 += KC) {
-    int64_t len = minI(KC, K - k0);
-    // 1. Widen the chunk of the 16 rows once (zero-padded to a vector).
-    for (int64_t r = 0; r < kTileRows; ++r) {
-      const WElem<WT> *src = rows[r] + k0;
-      float *dst = tile + r * KC;
-      for (int64_t k = 0; k < len; k += Vec::W) {
-        bool whole = k + Vec::W <= len;
-        typename Vec::T v = whole ? Vec::template loadW<WT>(src + k)
-                                  : Vec::template loadWPartial<WT>(src + k, len - k);
-        if constexpr (kNorm)
-          v = Vec::mul(v, whole ? Vec::load(gamma + k0 + k)
-                                : Vec::loadPartial(gamma + k0 + k, len - k));
-        Vec::store(dst + k, v);
-      }
-    }
-    // 2. Every token group against the tile.
-    for (int64_t t0 = 0; t0 < in.tokens; t0 += kTokenGroup) {
-      const float *x = in.x + t0 * K + k0;
-      float *a = acc + t0 * kTileRows;
-      for (int64_t rq = 0; rq < kTileRows; rq += 4) {
-        const float *tr = tile + rq * KC;
-        switch (minI(kTokenGroup, in.tokens - t0)) {
-#if defined(R1HK_ISA_AVX512)
-        case 4: microF32<4>(x, K, tr, KC, len, a + rq); break;
-        case 3: microF32<3>(x, K, tr, KC, len, a + rq); break;
-#endif
-        case 2: microF32<2>(x, K, tr, KC, len, a + rq); break;
-        default: microF32<1>(x, K, tr, KC, len, a + rq); break;
-        }
-      }
-    }
-  }
+  const float *x[kTokenBlock];
+  for (int64_t t = 0; t < in.tokens; ++t)
+    x[t] = in.x + t * K;
+  gemmTileF32<K, WT, kNorm>(x, in.tokens, rows, srows, gamma, acc);
 }
 
 } // namespace detail

@@ -101,6 +101,52 @@ inline void gemvDot(const WElem<WT> *const *rows, const float *x, float *sums) {
     Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums + r);
 }
 
+/// sums[r] = x . (rows[r] * scales) over K e4m3 elements: srows[r] holds
+/// row r's ceil(K/128) block scales. Block by block, each row's scale (times
+/// 2^8, see detail::kF8Lift) is folded into the widening multiply.
+template <int64_t K, int R>
+inline void gemvDotF8(const uint8_t *const *rows, const float *const *srows, const float *x,
+                      float *sums) {
+  typename Vec::T a[R];
+  R1HK_UNROLL
+  for (int r = 0; r < R; ++r)
+    a[r] = Vec::zero();
+  for (int64_t k0 = 0; k0 < K; k0 += kF8Block) {
+    const int64_t kb = k0 / kF8Block, end = minI(K, k0 + kF8Block);
+    typename Vec::T lift[R];
+    R1HK_UNROLL
+    for (int r = 0; r < R; ++r)
+      lift[r] = Vec::set1(srows[r][kb] * kF8Lift);
+    int64_t k = k0;
+    for (; k + Vec::W <= end; k += Vec::W) {
+      typename Vec::T xv = Vec::load(x + k);
+      R1HK_UNROLL
+      for (int r = 0; r < R; ++r)
+        a[r] = Vec::fma(xv, Vec::loadF8(rows[r] + k, lift[r]), a[r]);
+    }
+    if (k < end) { // only in the last block, when K is not a multiple of W
+      typename Vec::T xv = Vec::loadPartial(x + k, end - k);
+      R1HK_UNROLL
+      for (int r = 0; r < R; ++r)
+        a[r] = Vec::fma(xv, Vec::loadF8Partial(rows[r] + k, end - k, lift[r]), a[r]);
+    }
+  }
+  R1HK_UNROLL
+  for (int r = 0; r < R; r += 4)
+    Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums + r);
+}
+
+/// sums[r] = x . rows[r] for any weight type (srows: FP8 block scales, one
+/// pointer per row; ignored otherwise).
+template <int64_t K, WType WT, int R>
+inline void gemvDotW(const WElem<WT> *const *rows, const float *const *srows, const float *x,
+                     float *sums) {
+  if constexpr (WT == WType::F8E4M3)
+    gemvDotF8<K, R>(rows, srows, x, sums);
+  else
+    (void)srows, gemvDot<K, WT, R>(rows, x, sums);
+}
+
 /// The activation row of a decode step, prepared once: xn = rmsNorm(x) *
 /// gamma when kNorm, rounded to bf16 on the bf16 dot path.
 template <int64_t K, WType WT, bool kNorm>
@@ -136,9 +182,9 @@ struct GemvRow {
     }
   }
 
-  /// sums[r] = xn . rows[r], r < R.
+  /// sums[r] = xn . rows[r], r < R (srows: FP8 block-scale rows).
   template <int R>
-  void dot(const WElem<WT> *const *rows, float *sums) const {
+  void dot(const WElem<WT> *const *rows, float *sums, const float *const *srows = nullptr) const {
 #if defined(R1HK_HAS_DPBF16)
     if constexpr (kHasBf16Dot<WT>) {
       if (xb) {
@@ -147,7 +193,7 @@ struct GemvRow {
       }
     }
 #endif
-    gemvDot<K, WT, R>(rows, xf, sums);
+    gemvDotW<K, WT, R>(rows, srows, xf, sums);
   }
 };
 

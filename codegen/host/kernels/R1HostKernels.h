@@ -12,7 +12,9 @@
 #include "Elementwise.h"
 #include "Exec.h"
 #include "Linear.h"
+#include "Moe.h"
 #include "Norm.h"
+#include "Reshape.h"
 #include "Rope.h"
 
 #endif // R1HK_R1HOSTKERNELS_H

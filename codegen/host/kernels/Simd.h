@@ -65,12 +65,25 @@ inline uint16_t f32ToBf16(float f) {
   return uint16_t(bits >> 16);
 }
 
+/// e4m3fn -> f32, exact: bias 7, subnormals m * 2^-9, no infinities,
+/// 0x7f and 0xff NaN.
+inline float f8e4m3ToF32(uint8_t b) {
+  uint32_t sign = uint32_t(b & 0x80) << 24, abs = b & 0x7fu;
+  if (abs == 0x7f)
+    return std::bit_cast<float>(sign | 0x7fc00000u);
+  if (abs < 8) // zero or subnormal: m * 2^-9 is exact in fp32
+    return std::bit_cast<float>(sign | std::bit_cast<uint32_t>(float(abs) * 0x1p-9f));
+  return std::bit_cast<float>(sign | ((abs + (120u << 3)) << 20));
+}
+
 template <WType WT>
 inline float wToF32(WElem<WT> e) {
   if constexpr (WT == WType::F32)
     return e;
   else if constexpr (WT == WType::BF16)
     return bf16ToF32(e);
+  else if constexpr (WT == WType::F8E4M3)
+    return f8e4m3ToF32(e);
   else
     return f16ToF32(e);
 }
@@ -84,6 +97,14 @@ inline constexpr float kExpC1 = 0.693359375f, kExpC2 = -2.12194440e-4f;
 inline constexpr float kExpP0 = 1.9875691500e-4f, kExpP1 = 1.3981999507e-3f,
                        kExpP2 = 8.3334519073e-3f, kExpP3 = 4.1665795894e-2f,
                        kExpP4 = 1.6666665459e-1f, kExpP5 = 5.0000001201e-1f;
+
+// FP8 e4m3 in vectors: the sign-extended byte shifted left by 7 (bit 14
+// cleared) is an f16 with the same sign, exponent and mantissa bits, whose
+// value is 2^-8 times the e4m3 value, subnormals included; F16C widens it
+// exactly, and one fp32 multiply by 2^8 * scale (loadF8's `lift`) gives
+// fp8 * scale rounded once, as dequantizing in fp32 does. 0x7f/0xff are NaN.
+inline constexpr float kF8Lift = 256.0f;
+inline constexpr int16_t kF8NanHalf = 0x3f80; // |e4m3 0x7f| as such an f16
 } // namespace detail
 
 #if defined(R1HK_ISA_AVX512)
@@ -109,10 +130,27 @@ struct Vec {
     return wt == WType::BF16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
                              : _mm512_cvtph_ps(h);
   }
+  /// 16 e4m3 bytes times lift / 2^8 (see detail::kF8Lift).
+  static T f8(__m128i bytes, T lift) {
+    __m256i h = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(bytes), 7),
+                                 _mm256_set1_epi16(int16_t(0xbfff)));
+    __mmask16 nan = _mm256_cmpeq_epi16_mask(_mm256_and_si256(h, _mm256_set1_epi16(0x7fff)),
+                                            _mm256_set1_epi16(detail::kF8NanHalf));
+    return _mm512_mask_mov_ps(_mm512_mul_ps(_mm512_cvtph_ps(h), lift), nan,
+                              _mm512_castsi512_ps(_mm512_set1_epi32(0x7fc00000)));
+  }
+  static T loadF8(const uint8_t *p, T lift) {
+    return f8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), lift);
+  }
+  static T loadF8Partial(const uint8_t *p, int64_t m, T lift) {
+    return f8(_mm_maskz_loadu_epi8(mask(m), p), lift);
+  }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
     if constexpr (WT == WType::F32)
       return load(p);
+    else if constexpr (WT == WType::F8E4M3)
+      return loadF8(p, set1(detail::kF8Lift));
     else
       return halves(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)), WT);
   }
@@ -120,6 +158,8 @@ struct Vec {
   static T loadWPartial(const WElem<WT> *p, int64_t m) {
     if constexpr (WT == WType::F32)
       return loadPartial(p, m);
+    else if constexpr (WT == WType::F8E4M3)
+      return loadF8Partial(p, m, set1(detail::kF8Lift));
     else
       return halves(_mm256_maskz_loadu_epi16(mask(m), p), WT);
   }
@@ -173,10 +213,30 @@ struct Vec {
     return wt == WType::BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))
                              : _mm256_cvtph_ps(h);
   }
+  /// 8 e4m3 bytes (the low half of `bytes`) times lift / 2^8.
+  static T f8(__m128i bytes, T lift) {
+    __m128i h = _mm_and_si128(_mm_slli_epi16(_mm_cvtepi8_epi16(bytes), 7),
+                              _mm_set1_epi16(int16_t(0xbfff)));
+    __m128i nan = _mm_cmpeq_epi16(_mm_and_si128(h, _mm_set1_epi16(0x7fff)),
+                                  _mm_set1_epi16(detail::kF8NanHalf));
+    return _mm256_blendv_ps(_mm256_mul_ps(_mm256_cvtph_ps(h), lift),
+                            _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc00000)),
+                            _mm256_castsi256_ps(_mm256_cvtepi16_epi32(nan)));
+  }
+  static T loadF8(const uint8_t *p, T lift) {
+    return f8(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)), lift);
+  }
+  static T loadF8Partial(const uint8_t *p, int64_t m, T lift) {
+    alignas(16) uint8_t tmp[16] = {};
+    std::memcpy(tmp, p, size_t(m));
+    return f8(_mm_load_si128(reinterpret_cast<const __m128i *>(tmp)), lift);
+  }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
     if constexpr (WT == WType::F32)
       return load(p);
+    else if constexpr (WT == WType::F8E4M3)
+      return loadF8(p, set1(detail::kF8Lift));
     else
       return halves(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), WT);
   }
@@ -184,6 +244,8 @@ struct Vec {
   static T loadWPartial(const WElem<WT> *p, int64_t m) {
     if constexpr (WT == WType::F32) {
       return loadPartial(p, m);
+    } else if constexpr (WT == WType::F8E4M3) {
+      return loadF8Partial(p, m, set1(detail::kF8Lift));
     } else { // AVX2 has no 16-bit masked load: copy the tail out first
       alignas(16) uint16_t tmp[8] = {};
       std::memcpy(tmp, p, size_t(m) * 2);
@@ -242,6 +304,10 @@ struct Vec {
   static T max(T a, T b) { return a > b ? a : b; }
   static T fma(T a, T b, T c) { return std::fma(a, b, c); }
   static T fnma(T a, T b, T c) { return std::fma(-a, b, c); }
+  static T loadF8(const uint8_t *p, T lift) { return f8e4m3ToF32(*p) * (lift * 0x1p-8f); }
+  static T loadF8Partial(const uint8_t *p, int64_t m, T lift) {
+    return m > 0 ? loadF8(p, lift) : 0.0f;
+  }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
     return wToF32<WT>(*p);

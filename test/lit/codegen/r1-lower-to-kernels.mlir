@@ -87,25 +87,51 @@ module {
   func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x100xf32> {
     %we = r1.weight.get @embed : !r1.weight<100x8xbf16>
     %x = r1.embed %tokens, %we : (tensor<?xi32>, !r1.weight<100x8xbf16>) -> tensor<?x8xf32>
-    // expected-error @+1 {{'r1.softmax' op has no host kernel yet}}
-    %y = r1.softmax %x : tensor<?x8xf32>
-    %logits = r1.linear %y, %we : tensor<?x8xf32>, !r1.weight<100x8xbf16> -> tensor<?x100xf32>
+    // expected-error @+1 {{'r1.concat' op has no host kernel for other than two inputs}}
+    %y = r1.concat %x, %x, %x : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x24xf32>
+    %z = r1.slice %y offset 0 size 8 : tensor<?x24xf32> -> tensor<?x8xf32>
+    %logits = r1.linear %z, %we : tensor<?x8xf32>, !r1.weight<100x8xbf16> -> tensor<?x100xf32>
     return %logits : tensor<?x100xf32>
   }
 }
 
 // -----
 
-// FP8 block-scaled weights are not packed by the host backend yet.
+// FP8 block-scaled weights stay FP8: the codes are packed as they are and
+// their block scales row-expanded into a second packed weight, passed last.
+// CHECK-LABEL: func.func @step
+// CHECK: r1k.launch @[[LIN:linear_[0-9]+]](%{{.+}}) -> (%{{.+}}) weights [@"w:f8E4M3FN", @"w:scales"]
+// CHECK-DAG: r1k.packed_weight @"w:f8E4M3FN" : !r1.weight<200x130xf8E4M3FN> = [@w]
+// CHECK-DAG: r1k.packed_weight @"w:scales" : !r1.weight<200x2xf32> = [@w] {row_scales}
+// CHECK-DAG: r1k.kernel @[[LIN]] "linear" {bias = false, k = 130 : i64, n = array<i64: 200>, norm = false, wtype = "f8"}
+module {
+  r1.weight @embed : !r1.weight<100x200xbf16> = "embed"
+  r1.weight @w : !r1.weight<200x130xf8E4M3FN, #r1.block_scaled<[128, 128]>> = "w" scales "w_scale"
+  r1.weight @v : !r1.weight<130x200xbf16> = "v"
+  func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x100xf32> {
+    %wv = r1.weight.get @v : !r1.weight<130x200xbf16>
+    %we = r1.weight.get @embed : !r1.weight<100x200xbf16>
+    %x = r1.embed %tokens, %we : (tensor<?xi32>, !r1.weight<100x200xbf16>) -> tensor<?x200xf32>
+    %h = r1.linear %x, %wv : tensor<?x200xf32>, !r1.weight<130x200xbf16> -> tensor<?x130xf32>
+    %w = r1.weight.get @w : !r1.weight<200x130xf8E4M3FN, #r1.block_scaled<[128, 128]>>
+    %y = r1.linear %h, %w : tensor<?x130xf32>, !r1.weight<200x130xf8E4M3FN, #r1.block_scaled<[128, 128]>> -> tensor<?x200xf32>
+    %logits = r1.linear %y, %we : tensor<?x200xf32>, !r1.weight<100x200xbf16> -> tensor<?x100xf32>
+    return %logits : tensor<?x100xf32>
+  }
+}
+
+// -----
+
+// Integer group-scaled weights have no host kernel yet.
 module {
   r1.weight @embed : !r1.weight<100x128xbf16> = "embed"
-  r1.weight @w : !r1.weight<128x128xf8E4M3FN, #r1.block_scaled<[128, 128]>> = "w" scales "w_scale"
+  r1.weight @w : !r1.weight<128x128xi4, #r1.group_scaled<32, f16>> = "w" scales "w_scale"
   func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x100xf32> {
     %we = r1.weight.get @embed : !r1.weight<100x128xbf16>
     %x = r1.embed %tokens, %we : (tensor<?xi32>, !r1.weight<100x128xbf16>) -> tensor<?x128xf32>
-    %w = r1.weight.get @w : !r1.weight<128x128xf8E4M3FN, #r1.block_scaled<[128, 128]>>
-    // expected-error @+1 {{has a block- or group-scaled layout}}
-    %y = r1.linear %x, %w : tensor<?x128xf32>, !r1.weight<128x128xf8E4M3FN, #r1.block_scaled<[128, 128]>> -> tensor<?x128xf32>
+    %w = r1.weight.get @w : !r1.weight<128x128xi4, #r1.group_scaled<32, f16>>
+    // expected-error @+1 {{has a group-scaled layout}}
+    %y = r1.linear %x, %w : tensor<?x128xf32>, !r1.weight<128x128xi4, #r1.group_scaled<32, f16>> -> tensor<?x128xf32>
     %logits = r1.linear %y, %we : tensor<?x128xf32>, !r1.weight<100x128xbf16> -> tensor<?x100xf32>
     return %logits : tensor<?x100xf32>
   }

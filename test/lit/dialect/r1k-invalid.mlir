@@ -10,8 +10,29 @@ r1k.kernel @k "linear" {k = 64 : i64, wtype = "bf16", bias = false, norm = false
 
 // -----
 
-// expected-error @+1 {{wtype must be f32, bf16 or f16, not 'f8'}}
+// expected-error @+1 {{wtype must be f32, bf16, f16 or f8, not 'i4'}}
+r1k.kernel @k "embed" {vocab = 10 : i64, hidden = 4 : i64, wtype = "i4"}
+
+// -----
+
+// expected-error @+1 {{embeddings are never f8}}
 r1k.kernel @k "embed" {vocab = 10 : i64, hidden = 4 : i64, wtype = "f8"}
+
+// -----
+
+// expected-error @+1 {{group_score is 0 (none), 1 (max) or 2 (top2_sum)}}
+r1k.kernel @k "moe_topk" {experts = 16 : i64, top_k = 4 : i64, groups = 4 : i64, topk_groups = 2 : i64, group_score = 3 : i64, bias = true, normalize = true, scaling = 2.5 : f64}
+
+// -----
+
+// expected-error @+1 {{slice [offset, offset + size) must lie in the row}}
+r1k.kernel @k "slice" {heads = 4 : i64, in_row = 48 : i64, offset = 32 : i64, size = 32 : i64}
+
+// -----
+
+r1.weight @q : !r1.weight<64x64xbf16> = "q"
+// expected-error @+1 {{source @q has no block scales}}
+r1k.packed_weight @p : !r1.weight<64x1xf32> = [@q] {row_scales}
 
 // -----
 
@@ -31,7 +52,7 @@ r1k.kernel @k "attention" {q_heads = 3 : i64, kv_heads = 2 : i64, head_dim = 8 :
 // -----
 
 r1.weight @q : !r1.weight<64x64xbf16> = "q"
-// expected-error @+1 {{sources stack to 64 rows, but the type has 96}}
+// expected-error @+1 {{sources stack to 64 along axis 0, but the type has 96}}
 r1k.packed_weight @p : !r1.weight<96x64xbf16> = [@q]
 
 // -----

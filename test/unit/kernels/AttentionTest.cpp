@@ -91,6 +91,8 @@ TEST(Attention, Gqa2) { checkAttention<4, 2, 64, 64>({5, 1, 3}); }
 TEST(Attention, Gqa4OddDims) { checkAttention<8, 2, 40, 24>({5, 1, 3}); }
 TEST(Attention, Gqa7) { checkAttention<7, 1, 128, 128>({5, 1, 3}); }
 TEST(Attention, MlaShapes) { checkAttention<2, 2, 192, 128>({5, 1, 3}); }
+// DeepSeek tiny MLA, materialized: q/k head dim 48 (nope 32 + rope 16), v 32.
+TEST(Attention, MlaTinyShapes) { checkAttention<4, 4, 48, 32>({5, 1, 3, 70}); }
 // Crosses 64-key blocks: the running max and sum are rescaled.
 TEST(Attention, LongChunks) { checkAttention<2, 1, 64, 64>({70, 1, 80, 2}); }
 TEST(Attention, LongOddDims) { checkAttention<3, 1, 20, 36>({130, 3}); }

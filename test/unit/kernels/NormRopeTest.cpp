@@ -1,6 +1,8 @@
 //===- NormRopeTest.cpp - rmsNorm, addRmsNorm and rope vs double ----------===//
 #include "KernelTestUtil.h"
 
+#include <complex>
+
 namespace r1hk::test {
 namespace {
 
@@ -93,6 +95,28 @@ TEST(Rope, Interleaved) {
   checkRope<2, 128, true>(5);
   checkRope<3, 36, true>(3); // D = 36: vector tail
   checkRope<1, 64, true>(1);
+  checkRope<4, 16, true>(5); // DeepSeek tiny qk_rope_head_dim, per head
+  checkRope<1, 16, true>(5); // the shared k_pe head
+}
+
+// DeepSeek's apply_rotary_emb: view_as_complex over consecutive pairs times
+// polar(1, angle), i.e. (x[2i] + i x[2i+1]) * (cos + i sin), worked out here
+// in complex arithmetic, independently of the formula checkRope uses.
+TEST(Rope, InterleavedIsDeepSeekComplexProduct) {
+  constexpr int64_t D = 16;
+  Rng rng(77);
+  std::vector<float> x = rng.floats(D, -2, 2), invFreq(D / 2), out(D);
+  for (int64_t i = 0; i < D / 2; ++i)
+    invFreq[size_t(i)] = float(1.0 / std::pow(10000.0, double(2 * i) / double(D)));
+  const int32_t pos = 37;
+  TestPool pool(1);
+  rope<1, D, true>(pool.exec(true), x.data(), out.data(), 1, &pos, invFreq.data());
+  for (int64_t i = 0; i < D / 2; ++i) {
+    std::complex<double> z(x[size_t(2 * i)], x[size_t(2 * i + 1)]);
+    std::complex<double> r = z * std::polar(1.0, double(float(pos) * invFreq[size_t(i)]));
+    EXPECT_NEAR(out[size_t(2 * i)], r.real(), 1e-6) << "pair " << i;
+    EXPECT_NEAR(out[size_t(2 * i + 1)], r.imag(), 1e-6) << "pair " << i;
+  }
 }
 
 } // namespace

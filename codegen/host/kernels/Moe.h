@@ -1,0 +1,270 @@
+//===- Moe.h - Host kernels: DeepSeek MoE routing and routed experts ------===//
+//
+// moeTopk: the router after its scores (sigmoid or softmax of x . Wg^T):
+// DeepSeek-V3's Gate.forward. Biased scores choose, unbiased scores weigh.
+//
+// moeExperts: out[t] = sum_k w[t,k] * down_e(silu(gate_e x_t) * up_e x_t),
+// e = ids[t,k], computed grouped by expert so that each expert's weights are
+// read once per call (per chunk of kMoeTokenChunk tokens), not per token:
+//   1. (serial) a counting sort of the (token, k) assignments by expert:
+//      "slots", ordered by expert, then token, then k;
+//   2. tasks = active experts x tiles of 8 intermediate rows (8 gate + 8 up
+//      weight rows): h[slot, I] = silu(gate x) * (up x) for the expert's slots;
+//   3. tasks = tiles of 16 rows of Hd: out[t, tile] = sum over the active
+//      experts in ascending order of w[slot] * (h[slot] . down_e rows).
+// One task owns each output element, and its sum order is fixed by the
+// routing alone, so results are the same bits for any thread count. An
+// expert with a single slot (every expert in a decode step) takes the GEMV
+// dot products (weights streamed once, 8 rows at a time); with more slots
+// the blocked tile of Gemm.h, the weights widened once per 16 rows and K
+// chunk. All fp32 (Exec::fp32 does not change anything here); FP8 weights
+// are dequantized on the fly with their row-expanded block scales.
+//
+// Scratch: per calling thread, grow-once (detail::threadScratch slots 10 to
+// 12): the slot lists (8 bytes per assignment) and h, 4 * min(n, 1024) *
+// TopK * I bytes (64 MiB for R1's 8 x 2048 at 1024 tokens). The worker
+// tasks only read it. Assignments with an id outside [0, E) are skipped.
+//
+//===----------------------------------------------------------------------===//
+#ifndef R1HK_MOE_H
+#define R1HK_MOE_H
+
+#include "Gemm.h"
+#include "Elementwise.h"
+
+#include <limits>
+
+namespace r1hk {
+
+/// Group score of moeTopk's group-limited routing.
+enum MoeGroupScore : int { kGroupScoreNone = 0, kGroupScoreMax = 1, kGroupScoreTop2Sum = 2 };
+
+/// ids[t, TopK] and weights[t, TopK] of token t from its scores [E]: choice
+/// by scores + bias (kBias), within the TopkGroups best of Groups groups
+/// (group score: kGroupScore); weights = the unbiased scores of the chosen,
+/// divided by their sum when kNormalize, times scaling. Ties go to the lower
+/// index; outputs in descending order of the biased score.
+template <int64_t E, int64_t TopK, int64_t Groups, int64_t TopkGroups, int kGroupScore, bool kBias,
+          bool kNormalize>
+void moeTopk(const Exec &ex, const float *scores, int64_t n, const float *bias, float scaling,
+             int32_t *ids, float *weights) {
+  static_assert(Groups >= 1 && E % Groups == 0, "experts must split evenly into groups");
+  static_assert(TopkGroups >= 1 && TopkGroups <= Groups, "topk_group must be in [1, n_group]");
+  static_assert(Groups == 1 || kGroupScore == kGroupScoreMax || kGroupScore == kGroupScoreTop2Sum,
+                "group-limited routing needs a group score");
+  static_assert(kGroupScore != kGroupScoreTop2Sum || E / Groups >= 2, "top2_sum needs 2 per group");
+  static_assert(TopK >= 1 && TopK <= TopkGroups * (E / Groups), "too few experts to choose from");
+  constexpr int64_t G = E / Groups;
+  detail::forRowRanges(ex, n, E, 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const float *s = scores + t * E;
+      float b[E];
+      bool open[E]; // still choosable: in a kept group and not chosen yet
+      for (int64_t e = 0; e < E; ++e) {
+        b[e] = kBias ? s[e] + bias[e] : s[e];
+        open[e] = true;
+      }
+      if constexpr (Groups > 1) {
+        // 1. Group scores; keep the TopkGroups best groups.
+        float gs[Groups];
+        for (int64_t g = 0; g < Groups; ++g) {
+          float first = -std::numeric_limits<float>::infinity(), second = first;
+          for (int64_t j = g * G; j < (g + 1) * G; ++j) {
+            if (b[j] > first)
+              second = first, first = b[j];
+            else if (b[j] > second)
+              second = b[j];
+          }
+          gs[g] = kGroupScore == kGroupScoreMax ? first : first + second;
+        }
+        bool kept[Groups] = {};
+        for (int64_t i = 0; i < TopkGroups; ++i) {
+          int64_t best = -1;
+          for (int64_t g = 0; g < Groups; ++g)
+            if (!kept[g] && (best < 0 || gs[g] > gs[best]))
+              best = g;
+          kept[best] = true;
+        }
+        for (int64_t e = 0; e < E; ++e)
+          open[e] = kept[e / G];
+      }
+      // 2. TopK experts by biased score among the open ones.
+      float w[TopK], sum = 0.0f;
+      for (int64_t k = 0; k < TopK; ++k) {
+        int64_t best = -1;
+        for (int64_t e = 0; e < E; ++e)
+          if (open[e] && (best < 0 || b[e] > b[best]))
+            best = e;
+        open[best] = false;
+        ids[t * TopK + k] = int32_t(best);
+        w[k] = s[best];
+        sum += w[k];
+      }
+      // 3. Weights from the unbiased scores.
+      for (int64_t k = 0; k < TopK; ++k)
+        weights[t * TopK + k] = (kNormalize ? w[k] / sum : w[k]) * scaling;
+    }
+  });
+}
+
+namespace detail {
+
+/// Tokens per moeExperts pass: bounds the h scratch; each pass reads the
+/// active experts' weights once.
+constexpr int64_t kMoeTokenChunk = 1024;
+
+/// One chunk of moeExperts (see the file comment); out rows [0, n).
+template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT>
+void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, const float *weights,
+              const WElem<WT> *gateUp, const WElem<WT> *down, const float *guScales,
+              const float *dnScales, float *out) {
+  constexpr int64_t KBg = ceilDiv(Hd, kF8Block), KBd = ceilDiv(I, kF8Block);
+  constexpr bool kF8 = WT == WType::F8E4M3;
+  // 1. Slots sorted by expert (counting sort; stable in token, k order).
+  int64_t offset[E + 1] = {};
+  for (int64_t i = 0; i < n * TopK; ++i)
+    if (ids[i] >= 0 && ids[i] < E)
+      ++offset[ids[i] + 1];
+  for (int64_t e = 0; e < E; ++e)
+    offset[e + 1] += offset[e];
+  const int64_t slots = offset[E];
+  if (slots == 0) {
+    for (int64_t i = 0; i < n * Hd; ++i)
+      out[i] = 0.0f;
+    return;
+  }
+  int32_t *slotToken = threadScratch<int32_t, 10>(size_t(slots));
+  float *slotWeight = threadScratch<float, 11>(size_t(slots));
+  float *h = threadScratch<float, 12>(size_t(slots * I));
+  {
+    int64_t fill[E];
+    for (int64_t e = 0; e < E; ++e)
+      fill[e] = offset[e];
+    for (int64_t i = 0; i < n * TopK; ++i)
+      if (ids[i] >= 0 && ids[i] < E) {
+        int64_t s = fill[ids[i]]++;
+        slotToken[s] = int32_t(i / TopK), slotWeight[s] = weights[i];
+      }
+  }
+  int32_t active[E];
+  int64_t nActive = 0;
+  for (int64_t e = 0; e < E; ++e)
+    if (offset[e + 1] > offset[e])
+      active[nActive++] = int32_t(e);
+
+  // 2. h = silu(gate x) * (up x), per (active expert, 8 rows of I).
+  constexpr int64_t Half = kTileRows / 2, tilesI = ceilDiv(I, Half);
+  ex.run(nActive * tilesI, [&](int64_t task) {
+    const int64_t e = active[task / tilesI], i0 = (task % tilesI) * Half;
+    const int64_t count = minI(I - i0, Half), s0 = offset[e], cnt = offset[e + 1] - s0;
+    const WElem<WT> *rows[kTileRows]; // 8 gate rows, then the 8 matching up rows
+    const float *srows[kTileRows] = {};
+    for (int64_t r = 0; r < Half; ++r) {
+      int64_t j = i0 + minI(r, count - 1);
+      rows[r] = gateUp + (e * 2 * I + j) * Hd;
+      rows[Half + r] = gateUp + (e * 2 * I + I + j) * Hd;
+      if constexpr (kF8)
+        srows[r] = guScales + (e * 2 * I + j) * KBg,
+        srows[Half + r] = guScales + (e * 2 * I + I + j) * KBg;
+    }
+    if (cnt == 1) {
+      // Rows 0-3 with 8-11, then 4-7 with 12-15: gate and up side by side.
+      const float *xr = x + int64_t(slotToken[s0]) * Hd;
+      for (int64_t q = 0; q < Half; q += 4) {
+        const WElem<WT> *r8[8] = {rows[q],        rows[q + 1],        rows[q + 2],
+                                  rows[q + 3],    rows[Half + q],     rows[Half + q + 1],
+                                  rows[Half + q + 2], rows[Half + q + 3]};
+        const float *s8[8] = {srows[q],        srows[q + 1],        srows[q + 2],
+                              srows[q + 3],    srows[Half + q],     srows[Half + q + 1],
+                              srows[Half + q + 2], srows[Half + q + 3]};
+        float sums[8];
+        gemvDotW<Hd, WT, 8>(r8, s8, xr, sums);
+        if (q < count)
+          siluMulRow(sums, sums + 4, minI(4, count - q), h + s0 * I + i0 + q);
+      }
+      return;
+    }
+    alignas(64) float acc[kTokenBlock * kTileRows];
+    const float *xp[kTokenBlock];
+    for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
+      int64_t nb = minI(kTokenBlock, cnt - b0);
+      for (int64_t j = 0; j < nb; ++j)
+        xp[j] = x + int64_t(slotToken[s0 + b0 + j]) * Hd;
+      gemmTileF32<Hd, WT, false>(xp, nb, rows, srows, nullptr, acc);
+      for (int64_t j = 0; j < nb; ++j)
+        siluMulRow(acc + j * kTileRows, acc + j * kTileRows + Half, count,
+                   h + (s0 + b0 + j) * I + i0);
+    }
+  });
+
+  // 3. out = sum_e w * (h . down_e^T), per 16 rows of Hd, experts ascending.
+  constexpr int64_t tilesH = ceilDiv(Hd, kTileRows);
+  ex.run(tilesH, [&](int64_t task) {
+    const int64_t r0 = task * kTileRows, count = minI(Hd - r0, kTileRows);
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = 0; r < count; ++r)
+        out[t * Hd + r0 + r] = 0.0f;
+    alignas(64) float acc[kTokenBlock * kTileRows];
+    const float *hp[kTokenBlock];
+    for (int64_t a = 0; a < nActive; ++a) {
+      const int64_t e = active[a], s0 = offset[e], cnt = offset[e + 1] - s0;
+      const WElem<WT> *rows[kTileRows];
+      const float *srows[kTileRows] = {};
+      for (int64_t r = 0; r < kTileRows; ++r) {
+        int64_t j = r0 + minI(r, count - 1);
+        rows[r] = down + (e * Hd + j) * I;
+        if constexpr (kF8)
+          srows[r] = dnScales + (e * Hd + j) * KBd;
+      }
+      auto accumulate = [&](int64_t sFirst, int64_t nb) {
+        for (int64_t j = 0; j < nb; ++j) {
+          float wgt = slotWeight[sFirst + j];
+          float *o = out + int64_t(slotToken[sFirst + j]) * Hd + r0;
+          for (int64_t r = 0; r < count; ++r)
+            o[r] += wgt * acc[j * kTileRows + r];
+        }
+      };
+      if (cnt == 1) {
+        gemvDotW<I, WT, 8>(rows, srows, h + s0 * I, acc);
+        if (count > 8)
+          gemvDotW<I, WT, 8>(rows + 8, srows + 8, h + s0 * I, acc + 8);
+        accumulate(s0, 1);
+        continue;
+      }
+      for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
+        int64_t nb = minI(kTokenBlock, cnt - b0);
+        for (int64_t j = 0; j < nb; ++j)
+          hp[j] = h + (s0 + b0 + j) * I;
+        gemmTileF32<I, WT, false>(hp, nb, rows, srows, nullptr, acc);
+        accumulate(s0 + b0, nb);
+      }
+    }
+  });
+}
+
+} // namespace detail
+
+/// Routed experts of a DeepSeek MoE layer; see the file comment. x [n, Hd];
+/// ids, weights [n, TopK] (moeTopk's); gateUp [E][2I][Hd] (per expert its
+/// gate rows, then its up rows); down [E][Hd][I]; for WType::F8E4M3 the
+/// row-expanded block scales gateUpScales [E][2I][ceil(Hd/128)] and
+/// downScales [E][Hd][ceil(I/128)] (ignored otherwise). out [n, Hd] is
+/// overwritten and must not alias x.
+template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT>
+void moeExperts(const Exec &ex, const float *x, int64_t n, const int32_t *ids,
+                const float *weights, const void *gateUp, const void *down,
+                const float *gateUpScales, const float *downScales, float *out) {
+  static_assert(E >= 1 && TopK >= 1 && Hd >= 1 && I >= 1, "empty MoE");
+  const auto *gu = static_cast<const WElem<WT> *>(gateUp);
+  const auto *dn = static_cast<const WElem<WT> *>(down);
+  for (int64_t t0 = 0; t0 < n; t0 += detail::kMoeTokenChunk) {
+    int64_t cn = detail::minI(detail::kMoeTokenChunk, n - t0);
+    detail::moeChunk<E, TopK, Hd, I, WT>(ex, x + t0 * Hd, cn, ids + t0 * TopK,
+                                         weights + t0 * TopK, gu, dn, gateUpScales, downScales,
+                                         out + t0 * Hd);
+  }
+}
+
+} // namespace r1hk
+
+#endif // R1HK_MOE_H
