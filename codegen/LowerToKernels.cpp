@@ -577,6 +577,44 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
               launch(op, k, bufferFor(topk.getScores()), outputs(op), refs);
               return success();
             })
+            .Case([&](r1::MoeRouteOp route) -> LogicalResult {
+              auto gate = cast<r1::WeightType>(route.getGate().getType());
+              if (!isa<r1::PlainLayoutAttr>(gate.getLayout()))
+                return route.emitOpError("has a quantized router, which the host backend does not "
+                                         "support (the router stays in bf16/f32)");
+              int64_t experts = gate.getShape()[0];
+              int64_t score = route.getGroupScore() == r1::GroupScore::Max        ? 1
+                              : route.getGroupScore() == r1::GroupScore::Top2Sum ? 2
+                                                                                  : 0;
+              FailureOr<FlatSymbolRefAttr> matrix = matrixWeight(op, route.getGate());
+              if (failed(matrix))
+                return failure();
+              SmallVector<Attribute> refs = {*matrix};
+              if (route.getBias()) {
+                FailureOr<FlatSymbolRefAttr> bias = vectorWeight(op, route.getBias());
+                if (failed(bias))
+                  return failure();
+                refs.push_back(*bias);
+              }
+              FlatSymbolRefAttr k = plan.kernel(
+                  "moe_route",
+                  {plan.i64("hidden", gate.getShape()[1]), plan.i64("experts", experts),
+                   plan.str("wtype", wtypeName(gate.getElementType())),
+                   plan.i64("scoring", route.getScoring() == r1::RouterScoring::Softmax),
+                   plan.i64("top_k", route.getTopK()), plan.i64("groups", route.getNumGroups()),
+                   plan.i64("topk_groups", route.getTopkGroups()),
+                   plan.i64("group_score", score), plan.boolean("bias", bool(route.getBias())),
+                   plan.boolean("normalize", route.getNormalize()),
+                   plan.f64("scaling", route.getScalingFactor().convertToDouble())},
+                  op->getLoc());
+              // The [T, E] scores live only inside the launch: a scratch buffer.
+              SmallVector<Value> outs = outputs(op);
+              auto scores = MemRefType::get({ShapedType::kDynamic, experts},
+                                            Float32Type::get(plan.ctx()));
+              outs.push_back(r1k::BufferOp::create(b, op->getLoc(), scores, IntegerAttr()));
+              launch(op, k, bufferFor(route.getInput()), outs, refs);
+              return success();
+            })
             .Case([&](r1::MoeExpertsOp moe) -> LogicalResult {
               SmallVector<Attribute> scales;
               FailureOr<FlatSymbolRefAttr> gateUp =

@@ -7,9 +7,12 @@
 
 #include "llvm/ADT/StringExtras.h"
 
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <map>
+
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -73,17 +76,6 @@ uint64_t bytesOf(r1::WeightType type) {
   return n;
 }
 
-/// Drops the fully consumed pages of [data, data + bytes) from this process:
-/// the checkpoint is mapped, and without this a 700 GB model would fill the
-/// page cache charged to r1c.
-void releasePages(const uint8_t *data, uint64_t bytes) {
-  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  uintptr_t begin = (uintptr_t(data) + page - 1) / page * page;
-  uintptr_t end = (uintptr_t(data) + bytes) / page * page;
-  if (end > begin)
-    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
-}
-
 } // namespace
 
 uint64_t packedWeightBytes(ModuleOp plan) {
@@ -99,7 +91,9 @@ namespace {
 /// stores it: a checkpoint tensor (converted on the fly when the packed
 /// element type is wider), or row-expanded block scales built here.
 struct Part {
-  llvm::ArrayRef<uint8_t> data; // in the source's element type
+  llvm::ArrayRef<uint8_t> data; // in the source's element type (mapped: only its size is used)
+  std::string path;             // the safetensors file, read with pread
+  uint64_t fileOffset = 0;      // of the tensor's first byte
   int64_t inBytes = 4, outBytes = 4;
   bool bf16 = false;            // conversion to f32, when inBytes != outBytes
   std::vector<float> owned;     // row-expanded scales
@@ -128,12 +122,52 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
     return s.ok() ? llvm::Error::success() : fail(s.message());
   };
 
+  std::vector<uint8_t> staging;
+  std::map<std::string, int> files;
+  struct CloseFiles {
+    std::map<std::string, int> &files;
+    ~CloseFiles() {
+      for (auto &[path, fd] : files)
+        ::close(fd);
+    }
+  } closeFiles{files};
+  auto openFile = [&](const std::string &path) -> llvm::Expected<int> {
+    if (auto it = files.find(path); it != files.end())
+      return it->second;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return fail(path + ": " + std::strerror(errno));
+    files[path] = fd;
+    return fd;
+  };
+
   // Writes [begin, end) (bytes of the packed type) of `part`, converting.
   auto writeRange = [&](const Part &part, uint64_t begin, uint64_t end) -> llvm::Error {
     for (uint64_t at = begin; at < end; at += kChunkBytes) {
       uint64_t bytes = std::min<uint64_t>(kChunkBytes, end - at);
       uint64_t inAt = at / part.outBytes * part.inBytes, inBytes = bytes / part.outBytes * part.inBytes;
       const uint8_t *chunk = part.data.data() + inAt;
+      if (part.owned.empty()) {
+        // Read instead of touching the mapping: mapped pages would count
+        // against r1c's memory until the kernel reclaims them.
+        llvm::Expected<int> fd = openFile(part.path);
+        if (!fd)
+          return fd.takeError();
+        staging.resize(inBytes);
+        uint64_t got = 0;
+        while (got < inBytes) {
+          ssize_t n = ::pread(*fd, staging.data() + got, inBytes - got,
+                              off_t(part.fileOffset + inAt + got));
+          if (n <= 0)
+            return fail(part.path + ": read failed at byte " +
+                        llvm::Twine(part.fileOffset + inAt + got) +
+                        (n < 0 ? ": " + llvm::Twine(std::strerror(errno)) : llvm::Twine(": file ends")));
+          got += uint64_t(n);
+        }
+        // Drop what was read from the page cache too: a 700 GB model is read once.
+        ::posix_fadvise(*fd, off_t(part.fileOffset + inAt), off_t(inBytes), POSIX_FADV_DONTNEED);
+        chunk = staging.data();
+      }
       runtime::Status written;
       if (part.inBytes == part.outBytes) {
         written = writer.write(chunk, bytes);
@@ -149,8 +183,6 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
       }
       if (llvm::Error err = status(written))
         return err;
-      if (part.owned.empty())
-        releasePages(chunk, inBytes);
       done += bytes;
       if (progress)
         progress(done, total);
@@ -193,6 +225,8 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
           return tensor.takeError();
         Part part;
         part.data = tensor->file->data(*tensor->info);
+        part.path = tensor->file->path().str();
+        part.fileOffset = tensor->file->header().dataOffset + tensor->info->begin;
         if (rowScales) {
           // [ceil(R / bn), ceil(C / 128)] f32 -> one row of scales per weight row.
           auto blocks = cast<r1::BlockScaledLayoutAttr>(sourceType.getLayout());

@@ -3,8 +3,8 @@
 // Writes every r1k.packed_weight of a plan, in module order, into the
 // artifact's `weights` section: each source tensor is read from its
 // safetensors file in bounded chunks, converted to the packed element type
-// and appended, so a model of any size is packed in constant memory. Pages of
-// the checkpoint are released as soon as they are consumed.
+// and appended, so a model of any size is packed in constant memory: tensors
+// are read with pread (not through the mapping) and dropped from the page cache.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1C_COMPILER_WEIGHTPACKER_H

@@ -41,6 +41,19 @@ def R1_GroupScoreAttr : EnumAttr<R1_Dialect, R1_GroupScore, "group_score"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def R1_RouterScoring : I32EnumAttr<"RouterScoring", "how router logits become expert scores", [
+  // DeepSeek-V3/R1 (`scoring_func: sigmoid`): each expert scored on its own.
+  I32EnumAttrCase<"Sigmoid", 0, "sigmoid">,
+  // DeepSeek-V2 (`scoring_func: softmax`): over all experts of the token.
+  I32EnumAttrCase<"Softmax", 1, "softmax">,
+]> {
+  let cppNamespace = "::r1";
+  let genSpecializedAttr = 0;
+}
+def R1_RouterScoringAttr : EnumAttr<R1_Dialect, R1_RouterScoring, "router_scoring"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 //===----------------------------------------------------------------------===//
 // Weight layouts
 //===----------------------------------------------------------------------===//

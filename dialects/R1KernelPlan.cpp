@@ -58,6 +58,12 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
                                    {"groups", P::Int},      {"topk_groups", P::Int},
                                    {"group_score", P::Int}, {"bias", P::Bool},
                                    {"normalize", P::Bool},  {"scaling", P::F64}};
+  static const ParamSpec route[] = {{"hidden", P::Int},      {"experts", P::Int},
+                                    {"wtype", P::Str},       {"scoring", P::Int},
+                                    {"top_k", P::Int},       {"groups", P::Int},
+                                    {"topk_groups", P::Int}, {"group_score", P::Int},
+                                    {"bias", P::Bool},       {"normalize", P::Bool},
+                                    {"scaling", P::F64}};
   static const ParamSpec experts[] = {{"experts", P::Int}, {"top_k", P::Int}, {"hidden", P::Int},
                                       {"inter", P::Int},   {"wtype", P::Str}};
   *known = true;
@@ -85,6 +91,8 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
     return topk;
   if (kind == "moe_experts")
     return experts;
+  if (kind == "moe_route")
+    return route;
   *known = false;
   return {};
 }
@@ -125,7 +133,9 @@ LogicalResult KernelOp::verify() {
     return emitOpError() << "embeddings are never f8";
   if (getKind() == "slice" && getInt("offset") + getInt("size") > getInt("in_row"))
     return emitOpError() << "slice [offset, offset + size) must lie in the row";
-  if (getKind() == "moe_topk") {
+  if (getKind() == "moe_route" && (getInt("scoring") < 0 || getInt("scoring") > 1))
+    return emitOpError() << "scoring is 0 (sigmoid) or 1 (softmax)";
+  if (getKind() == "moe_topk" || getKind() == "moe_route") {
     if (getInt("experts") % getInt("groups") != 0 || getInt("topk_groups") > getInt("groups"))
       return emitOpError() << "experts must split into groups, and topk_groups <= groups";
     if (getInt("group_score") < 0 || getInt("group_score") > 2)
@@ -280,6 +290,8 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
     ins = 2;
   } else if (kind == "moe_topk") {
     outs = 2, weights = kernel.getBool("bias");
+  } else if (kind == "moe_route") {
+    outs = 3, weights = 1 + kernel.getBool("bias");
   } else if (kind == "moe_experts") {
     ins = 3, weights = kernel.getStr("wtype") == "f8" ? 4 : 2;
   } else if (kind == "rope") {

@@ -99,6 +99,10 @@ def R1K_KernelOp : R1K_Op<"kernel", [Symbol]> {
     | broadcast | heads, dim |
     | moe_topk | experts, top_k, groups, topk_groups, group_score (0 none, 1 max, 2 top2_sum), bias, normalize, scaling |
     | moe_experts | experts, top_k, hidden, inter, wtype |
+    | moe_route | hidden, experts, wtype, scoring (0 sigmoid, 1 softmax), and moe_topk's |
+
+    A `moe_route` launch writes ids, weights and its [T, E] scores scratch;
+    it computes the router projection in fp32 whatever the precision.
 
     Projections (`linear`, `gated_linear`, `moe_experts`) with `wtype = "f8"`
     take one more weight per matrix: its row-expanded block scales.

@@ -36,6 +36,24 @@ void printRopeStyle(OpAsmPrinter &printer, Operation *, RopeStyleAttr style) {
   printer << stringifyRopeStyle(style.getValue());
 }
 
+// `sigmoid` / `softmax` as a bare keyword in r1.moe.route's assembly.
+ParseResult parseRouterScoring(OpAsmParser &parser, RouterScoringAttr &scoring) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<RouterScoring> value = symbolizeRouterScoring(keyword);
+  if (!value)
+    return parser.emitError(loc, "expected scoring function 'sigmoid' or 'softmax', got '")
+           << keyword << "'";
+  scoring = RouterScoringAttr::get(parser.getContext(), *value);
+  return success();
+}
+
+void printRouterScoring(OpAsmPrinter &printer, Operation *, RouterScoringAttr scoring) {
+  printer << stringifyRouterScoring(scoring.getValue());
+}
+
 } // namespace
 
 #define GET_OP_CLASSES
@@ -323,54 +341,79 @@ LogicalResult AttentionOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// MoeTopkOp, MoeExpertsOp
+// MoeTopkOp, MoeRouteOp, MoeExpertsOp
 //===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The checks r1.moe.topk and r1.moe.route share: `experts` scores per token
+/// (static) for `tokens` tokens (usually dynamic).
+LogicalResult verifyRouting(Operation *op, int64_t tokens, int64_t experts, Value bias,
+                            int64_t topK, int64_t groups, int64_t keptGroups,
+                            GroupScore groupScore, double scalingFactor, Value ids,
+                            Value weights) {
+  if (bias) {
+    WeightType biasType = weightType(bias);
+    if (biasType.getRank() != 1 || biasType.getShape()[0] != experts)
+      return op->emitOpError("bias must be [") << experts << "], got " << biasType;
+  }
+  if (experts % groups != 0)
+    return op->emitOpError("num_groups (") << groups << ") must divide the expert count ("
+                                           << experts << ")";
+  if (keptGroups > groups)
+    return op->emitOpError("topk_groups (") << keptGroups << ") must not exceed num_groups ("
+                                            << groups << ")";
+  int64_t perGroup = experts / groups;
+  if (topK > keptGroups * perGroup)
+    return op->emitOpError("top_k (") << topK << ") exceeds the " << keptGroups * perGroup
+                                      << " experts in the " << keptGroups << " kept group(s)";
+  switch (groupScore) {
+  case GroupScore::None:
+    if (groups != 1 || keptGroups != 1)
+      return op->emitOpError("group_score none means one group: num_groups and topk_groups "
+                             "must be 1");
+    break;
+  case GroupScore::Top2Sum:
+    if (perGroup < 2)
+      return op->emitOpError("group_score top2_sum needs at least 2 experts per group, got ")
+             << perGroup;
+    break;
+  case GroupScore::Max:
+    break;
+  }
+  if (!(scalingFactor > 0.0))
+    return op->emitOpError("scaling_factor must be positive");
+  for (Value result : {ids, weights}) {
+    RankedTensorType type = tensorType(result);
+    if (!dimsCompatible(type.getDimSize(0), tokens) || type.getDimSize(1) != topK)
+      return op->emitOpError("results must be [tokens, ") << topK << "], got " << type;
+  }
+  return success();
+}
+
+} // namespace
 
 LogicalResult MoeTopkOp::verify() {
   RankedTensorType scores = tensorType(getScores());
   if (scores.getRank() != 2 || ShapedType::isDynamic(scores.getDimSize(1)))
     return emitOpError("scores must be [tokens, experts] with a static expert count, got ")
            << scores;
-  int64_t experts = scores.getDimSize(1);
-  int64_t groups = getNumGroups(), keptGroups = getTopkGroups(), topK = getTopK();
-  if (Value bias = getBias()) {
-    WeightType biasType = weightType(bias);
-    if (biasType.getRank() != 1 || biasType.getShape()[0] != experts)
-      return emitOpError("bias must be [") << experts << "], got " << biasType;
-  }
-  if (experts % groups != 0)
-    return emitOpError("num_groups (") << groups << ") must divide the expert count ("
-                                       << experts << ")";
-  if (keptGroups > groups)
-    return emitOpError("topk_groups (") << keptGroups << ") must not exceed num_groups ("
-                                        << groups << ")";
-  int64_t perGroup = experts / groups;
-  if (topK > keptGroups * perGroup)
-    return emitOpError("top_k (") << topK << ") exceeds the " << keptGroups * perGroup
-                                  << " experts in the " << keptGroups << " kept group(s)";
-  switch (getGroupScore()) {
-  case GroupScore::None:
-    if (groups != 1 || keptGroups != 1)
-      return emitOpError("group_score none means one group: num_groups and topk_groups must "
-                         "be 1");
-    break;
-  case GroupScore::Top2Sum:
-    if (perGroup < 2)
-      return emitOpError("group_score top2_sum needs at least 2 experts per group, got ")
-             << perGroup;
-    break;
-  case GroupScore::Max:
-    break;
-  }
-  if (!(getScalingFactor().convertToDouble() > 0.0))
-    return emitOpError("scaling_factor must be positive");
-  for (Value result : {getIds(), getWeights()}) {
-    RankedTensorType type = tensorType(result);
-    if (!dimsCompatible(type.getDimSize(0), scores.getDimSize(0)) ||
-        type.getDimSize(1) != topK)
-      return emitOpError("results must be [tokens, ") << topK << "], got " << type;
-  }
-  return success();
+  return verifyRouting(*this, scores.getDimSize(0), scores.getDimSize(1), getBias(), getTopK(),
+                       getNumGroups(), getTopkGroups(), getGroupScore(),
+                       getScalingFactor().convertToDouble(), getIds(), getWeights());
+}
+
+LogicalResult MoeRouteOp::verify() {
+  RankedTensorType input = tensorType(getInput());
+  if (input.getRank() != 2)
+    return emitOpError("input must be [tokens, hidden], got ") << input;
+  WeightType gate = weightType(getGate());
+  if (gate.getRank() != 2 || !dimsCompatible(input.getDimSize(1), gate.getShape()[1]))
+    return emitOpError("gate must be [experts, hidden] with the input's hidden size (input ")
+           << input << "), got " << gate;
+  return verifyRouting(*this, input.getDimSize(0), gate.getShape()[0], getBias(), getTopK(),
+                       getNumGroups(), getTopkGroups(), getGroupScore(),
+                       getScalingFactor().convertToDouble(), getIds(), getWeights());
 }
 
 LogicalResult MoeExpertsOp::verify() {

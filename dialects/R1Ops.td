@@ -321,6 +321,46 @@ def R1_MoeTopkOp : R1_Op<"moe.topk", [Pure]> {
   let hasVerifier = 1;
 }
 
+def R1_MoeRouteOp : R1_Op<"moe.route", [Pure]> {
+  let summary = "the whole MoE router: projection, scores and top-k in one op";
+  let description = [{
+    Exactly `r1.moe.topk(scoring(r1.linear(input, gate)), bias)` with the
+    logits and the scores computed in f32 whatever the activation type:
+    `input` is [T, H], `gate` the router projection [E, H] (any layout),
+    `scoring` `sigmoid` (DeepSeek-V3/R1) or `softmax` (DeepSeek-V2) over the
+    E logits of a token, and `bias` ([E] f32, e_score_correction_bias), the
+    attributes and the results as in `r1.moe.topk`: expert ids [T, top_k]
+    (i32) and weights [T, top_k] (f32). Created by `r1-fuse-moe-routing`.
+
+    ```mlir
+    %ids, %w = r1.moe.route %x, %gate bias %b sigmoid {group_score = #r1.group_score<top2_sum>,
+        normalize = true, num_groups = 4 : i64, scaling_factor = 2.500000e+00 : f64,
+        top_k = 4 : i64, topk_groups = 2 : i64}
+        : tensor<?x128xf32>, !r1.weight<16x128xbf16>, !r1.weight<16xf32>
+        -> tensor<?x4xi32>, tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins
+    R1_Activation:$input,
+    R1_WeightType:$gate,
+    Optional<R1_WeightType>:$bias,
+    R1_RouterScoringAttr:$scoring,
+    ConfinedAttr<I64Attr, [IntPositive]>:$top_k,
+    ConfinedAttr<I64Attr, [IntPositive]>:$num_groups,
+    ConfinedAttr<I64Attr, [IntPositive]>:$topk_groups,
+    R1_GroupScoreAttr:$group_score,
+    BoolAttr:$normalize,
+    F64Attr:$scaling_factor
+  );
+  let results = (outs 2DTensorOf<[I32]>:$ids, 2DTensorOf<[F32]>:$weights);
+  let assemblyFormat = [{
+    $input `,` $gate (`bias` $bias^)? custom<RouterScoring>($scoring) attr-dict
+    `:` type($input) `,` qualified(type($gate)) (`,` qualified(type($bias))^)?
+    `->` type($ids) `,` type($weights)
+  }];
+  let hasVerifier = 1;
+}
+
 def R1_MoeExpertsOp : R1_Op<"moe.experts", [Pure]> {
   let summary = "runs each token through its routed experts and sums them";
   let description = [{

@@ -14,6 +14,7 @@ void r1::buildCpuFusionPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   // The order matters; Passes.td says why.
   pm.addNestedPass<func::FuncOp>(createR1FuseSwiglu());
+  pm.addNestedPass<func::FuncOp>(createR1FuseMoeRouting());
   pm.addNestedPass<func::FuncOp>(createR1FuseProjections());
   pm.addNestedPass<func::FuncOp>(createR1FuseResidualNorm());
   pm.addNestedPass<func::FuncOp>(createR1FuseNormProjection());
@@ -21,7 +22,8 @@ void r1::buildCpuFusionPipeline(OpPassManager &pm) {
 
 void r1::registerR1Pipelines() {
   PassPipelineRegistration<>("r1-fuse-cpu",
-                             "The CPU fusions: canonicalize, r1-fuse-swiglu, r1-fuse-projections, "
-                             "r1-fuse-residual-norm, r1-fuse-norm-projection",
+                             "The CPU fusions: canonicalize, r1-fuse-swiglu, r1-fuse-moe-routing, "
+                             "r1-fuse-projections, r1-fuse-residual-norm, "
+                             "r1-fuse-norm-projection",
                              buildCpuFusionPipeline);
 }

@@ -56,15 +56,17 @@ def R1DropMtp : Pass<"r1-drop-mtp", "::mlir::ModuleOp"> {
 // matters:
 //   1. r1-fuse-swiglu first, so that the MLP's gate and up projections
 //      become one gated_linear and are not taken as a projection group;
-//   2. r1-fuse-projections groups the remaining linears that share an input
+//   2. r1-fuse-moe-routing, for the same reason: the router projection
+//      becomes part of r1.moe.route, never a member of a projection group;
+//   3. r1-fuse-projections groups the remaining linears that share an input
 //      (Q/K/V; MLA's q_a_proj and kv_a_proj_with_mqa);
-//   3. r1-fuse-residual-norm puts every residual add into the norm after it:
+//   4. r1-fuse-residual-norm puts every residual add into the norm after it:
 //      the add's result is the residual stream, needed again by the next
 //      residual add, so the fused op returns it next to the normed value;
-//   4. r1-fuse-norm-projection moves each norm that remains (one that follows
+//   5. r1-fuse-norm-projection moves each norm that remains (one that follows
 //      no residual add: layer 0's input norm, the norms after MLA's down
 //      projections, MTP's input norm) into the projections that read it.
-//      A norm that follows an add is better fused with the add (step 3): the
+//      A norm that follows an add is better fused with the add (step 4): the
 //      projection would otherwise need the add's two inputs.
 //===----------------------------------------------------------------------===//
 
@@ -97,6 +99,50 @@ def R1FuseSwiglu : Pass<"r1-fuse-swiglu", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::r1::R1Dialect"];
   let statistics = [
     Statistic<"numFused", "mlps-fused", "Number of gate/up pairs fused into r1.gated_linear">,
+  ];
+}
+
+def R1FuseMoeRouting : Pass<"r1-fuse-moe-routing", "::mlir::func::FuncOp"> {
+  let summary = "fuses the MoE router projection, scoring and top-k into r1.moe.route";
+  let description = [{
+    Rewrites `r1.moe.topk(r1.sigmoid|r1.softmax(r1.linear(x, Wg)))`, with or
+    without the top-k's `bias`, into one `r1.moe.route x, Wg` carrying the
+    scoring function and every attribute of the top-k. It applies when the
+    linear has no bias and the linear and the scoring op each have a single
+    use (the top-k). Other scoring ops are left alone.
+
+    Why: the router is one small projection ([E, H], E = 256 experts in R1)
+    whose output only feeds the expert selection. Fused, one kernel computes
+    the E logits of a token, its scores and its top-k while they are in
+    registers, and the [T, E] logits and scores are never written back and
+    re-read (twice, unfused: scoring and top-k). The fused op computes the
+    logits and scores in f32 whatever the activation type: the reference
+    routes in f32, and routing margins in the goldens are >= 2.5e-5, so only
+    an f32 router chooses the same experts; a bf16 one may not.
+
+    Before (DeepSeek-V3/R1, `noaux_tc`):
+    ```mlir
+    %logits = r1.linear %x, %wg : tensor<?x128xf32>, !r1.weight<16x128xbf16> -> tensor<?x16xf32>
+    %s = r1.sigmoid %logits : tensor<?x16xf32>
+    %ids, %w = r1.moe.topk %s bias %b {group_score = #r1.group_score<top2_sum>,
+        normalize = true, num_groups = 4 : i64, scaling_factor = 2.500000e+00 : f64,
+        top_k = 4 : i64, topk_groups = 2 : i64}
+        : tensor<?x16xf32>, !r1.weight<16xf32> -> tensor<?x4xi32>, tensor<?x4xf32>
+    ```
+    After:
+    ```mlir
+    %ids, %w = r1.moe.route %x, %wg bias %b sigmoid {group_score = #r1.group_score<top2_sum>,
+        normalize = true, num_groups = 4 : i64, scaling_factor = 2.500000e+00 : f64,
+        top_k = 4 : i64, topk_groups = 2 : i64}
+        : tensor<?x128xf32>, !r1.weight<16x128xbf16>, !r1.weight<16xf32>
+        -> tensor<?x4xi32>, tensor<?x4xf32>
+    ```
+    DeepSeek-V2's `greedy` routing (`r1.softmax`, no bias, group score
+    `none`) becomes `r1.moe.route %x, %wg softmax {...}` the same way.
+  }];
+  let dependentDialects = ["::r1::R1Dialect"];
+  let statistics = [
+    Statistic<"numFused", "routers-fused", "Number of routers fused into r1.moe.route">,
   ];
 }
 

@@ -152,6 +152,25 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
         kernel.getInt("topk_groups"), kernel.getInt("group_score"),
         kernel.getBool("bias") ? "true" : "false", kernel.getBool("normalize") ? "true" : "false",
         floatLiteral(kernel.getF64("scaling"), true));
+  } else if (kind == "moe_route") {
+    int64_t experts = kernel.getInt("experts");
+    os << "template <int64_t kRows>\ninline void " << name
+       << "(const Exec &ex, const float *x, int64_t n, const void *gate, const void *bias, "
+          "int32_t *ids, float *weights, float *scores) {\n"
+       << "  // The router runs in fp32 whatever the precision: routing must match.\n"
+       << "  const Exec fp32{ex.parallelFor, ex.pool, ex.threads, true};\n"
+       << "  float *const outs[] = {scores};\n"
+       << "  linear<kRows, " << kernel.getInt("hidden") << ", " << wtype(kernel.getStr("wtype"))
+       << ", false, false, " << experts << ">(fp32, x, n, gate, nullptr, nullptr, 0.0f, outs);\n"
+       << "  " << (kernel.getInt("scoring") ? "softmax" : "sigmoid") << "<" << experts
+       << ">(fp32, scores, n, scores);\n"
+       << llvm::formatv("  moeTopk<{0}, {1}, {2}, {3}, {4}, {5}, {6}>(fp32, scores, n, "
+                        "static_cast<const float *>(bias), {7}, ids, weights);\n}\n",
+                        experts, kernel.getInt("top_k"), kernel.getInt("groups"),
+                        kernel.getInt("topk_groups"), kernel.getInt("group_score"),
+                        kernel.getBool("bias") ? "true" : "false",
+                        kernel.getBool("normalize") ? "true" : "false",
+                        floatLiteral(kernel.getF64("scaling"), true));
   } else if (kind == "moe_experts") {
     os << llvm::formatv(
         "inline void {0}(const Exec &ex, const float *x, const int32_t *ids, const float *weights, "
@@ -314,6 +333,10 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
         os << callee << "(ex, " << ins(0) << ", " << n << ", "
            << (kernel.getBool("bias") ? weights[0] : std::string("nullptr")) << ", " << outs(0)
            << ", " << outs(1) << ");";
+      } else if (kind == "moe_route") {
+        os << callee << "<kRows>(ex, " << ins(0) << ", " << n << ", " << weights[0] << ", "
+           << (kernel.getBool("bias") ? weights[1] : std::string("nullptr")) << ", " << outs(0)
+           << ", " << outs(1) << ", " << outs(2) << ");";
       } else if (kind == "moe_experts") {
         bool fp8 = kernel.getStr("wtype") == "f8";
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", " << n << ", "

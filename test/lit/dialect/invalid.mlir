@@ -557,3 +557,43 @@ func.func @f(%x: tensor<?x8xf32>, %w: !r1.weight<12x8xbf16>) {
   %h = r1.gated_linear %x gate %w up %w : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x8xf32>
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %g: !r1.weight<16x32xbf16>) {
+  // expected-error @+1 {{gate must be [experts, hidden] with the input's hidden size (input 'tensor<?x64xf32>'), got '!r1.weight<16x32xbf16>'}}
+  %i, %w = r1.moe.route %x, %g sigmoid {top_k = 2, num_groups = 1, topk_groups = 1, group_score = #r1.group_score<none>, normalize = true, scaling_factor = 1.0} : tensor<?x64xf32>, !r1.weight<16x32xbf16> -> tensor<?x2xi32>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %g: !r1.weight<16x64xbf16>, %b: !r1.weight<8xf32>) {
+  // expected-error @+1 {{bias must be [16]}}
+  %i, %w = r1.moe.route %x, %g bias %b sigmoid {top_k = 2, num_groups = 4, topk_groups = 2, group_score = #r1.group_score<top2_sum>, normalize = true, scaling_factor = 1.0} : tensor<?x64xf32>, !r1.weight<16x64xbf16>, !r1.weight<8xf32> -> tensor<?x2xi32>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %g: !r1.weight<16x64xbf16>) {
+  // expected-error @+1 {{topk_groups (5) must not exceed num_groups (4)}}
+  %i, %w = r1.moe.route %x, %g softmax {top_k = 2, num_groups = 4, topk_groups = 5, group_score = #r1.group_score<max>, normalize = true, scaling_factor = 1.0} : tensor<?x64xf32>, !r1.weight<16x64xbf16> -> tensor<?x2xi32>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %g: !r1.weight<16x64xbf16>) {
+  // expected-error @+1 {{results must be [tokens, 2]}}
+  %i, %w = r1.moe.route %x, %g softmax {top_k = 2, num_groups = 1, topk_groups = 1, group_score = #r1.group_score<none>, normalize = true, scaling_factor = 1.0} : tensor<?x64xf32>, !r1.weight<16x64xbf16> -> tensor<?x3xi32>, tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>, %g: !r1.weight<16x64xbf16>) {
+  // expected-error @+1 {{expected scoring function 'sigmoid' or 'softmax', got 'relu'}}
+  %i, %w = r1.moe.route %x, %g relu {top_k = 2, num_groups = 1, topk_groups = 1, group_score = #r1.group_score<none>, normalize = true, scaling_factor = 1.0} : tensor<?x64xf32>, !r1.weight<16x64xbf16> -> tensor<?x2xi32>, tensor<?x2xf32>
+  return
+}

@@ -125,3 +125,18 @@ func.func @fused(%x: tensor<?x8xf32>, %d: tensor<?x8xf32>, %g: !r1.weight<8xbf16
   %h2 = r1.gated_linear %n gate %wg up %wu : (tensor<?x8xf32>, !r1.weight<12x8xbf16>, !r1.weight<12x8xbf16>) -> tensor<?x12xf32>
   return
 }
+
+// -----
+
+// The fused MoE router (r1-fuse-moe-routing): sigmoid with the correction
+// bias (V3) and softmax without (V2); the gate may be in any layout.
+// CHECK-LABEL: func.func @moe_route
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<?x128xf32>, %[[G:[^:]+]]: !r1.weight<16x128xbf16>, %[[B:[^:]+]]: !r1.weight<16xf32>, %[[F8:[^:]+]]: !r1.weight<16x128xf8E4M3FN, #r1.block_scaled<[128, 128]>>)
+func.func @moe_route(%x: tensor<?x128xf32>, %g: !r1.weight<16x128xbf16>, %b: !r1.weight<16xf32>,
+                     %f8: !r1.weight<16x128xf8E4M3FN, #r1.block_scaled<[128, 128]>>) {
+  // CHECK: r1.moe.route %[[X]], %[[G]] bias %[[B]] sigmoid {group_score = #r1.group_score<top2_sum>, normalize = true, num_groups = 4 : i64, scaling_factor = 2.500000e+00 : f64, top_k = 4 : i64, topk_groups = 2 : i64} : tensor<?x128xf32>, !r1.weight<16x128xbf16>, !r1.weight<16xf32> -> tensor<?x4xi32>, tensor<?x4xf32>
+  %ids, %w = r1.moe.route %x, %g bias %b sigmoid {top_k = 4, num_groups = 4, topk_groups = 2, group_score = #r1.group_score<top2_sum>, normalize = true, scaling_factor = 2.5} : tensor<?x128xf32>, !r1.weight<16x128xbf16>, !r1.weight<16xf32> -> tensor<?x4xi32>, tensor<?x4xf32>
+  // CHECK: r1.moe.route %[[X]], %[[F8]] softmax {group_score = #r1.group_score<none>, normalize = false, num_groups = 1 : i64, scaling_factor = 1.000000e+00 : f64, top_k = 2 : i64, topk_groups = 1 : i64} : tensor<?x128xf32>, !r1.weight<16x128xf8E4M3FN, #r1.block_scaled<[128, 128]>> -> tensor<?x2xi32>, tensor<?x2xf32>
+  %ids2, %w2 = r1.moe.route %x, %f8 softmax {top_k = 2, num_groups = 1, topk_groups = 1, group_score = #r1.group_score<none>, normalize = false, scaling_factor = 1.0} : tensor<?x128xf32>, !r1.weight<16x128xf8E4M3FN, #r1.block_scaled<[128, 128]>> -> tensor<?x2xi32>, tensor<?x2xf32>
+  return
+}
