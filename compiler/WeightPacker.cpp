@@ -238,9 +238,18 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
             return fail(tensor->file->path() + ": scale tensor '" + name + "' is not f32 [" +
                         llvm::Twine((rows + blockRows - 1) / blockRows) + ", " +
                         llvm::Twine(cols) + "]");
+          // Read the (small) scale tensor with pread too: touching the
+          // mapping would leave its pages resident in r1c.
+          std::vector<float> blockScales(expected / 4);
+          llvm::Expected<int> fd = openFile(tensor->file->path().str());
+          if (!fd)
+            return fd.takeError();
+          uint64_t at = tensor->file->header().dataOffset + tensor->info->begin;
+          if (::pread(*fd, blockScales.data(), expected, off_t(at)) != ssize_t(expected))
+            return fail(tensor->file->path() + ": cannot read scale tensor '" + name + "'");
           part.owned.resize(size_t(rows * cols));
           for (int64_t r = 0; r < rows; ++r)
-            std::memcpy(&part.owned[size_t(r * cols)], part.data.data() + (r / blockRows) * cols * 4,
+            std::memcpy(&part.owned[size_t(r * cols)], &blockScales[size_t((r / blockRows) * cols)],
                         size_t(cols * 4));
           part.data = llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(part.owned.data()),
                                               part.owned.size() * 4);
