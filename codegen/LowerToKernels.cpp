@@ -10,6 +10,8 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -204,6 +206,7 @@ StringRef wtypeName(Type element) {
 }
 
 struct LowerToKernelsPass : public r1::impl::R1LowerToKernelsBase<LowerToKernelsPass> {
+  using Base::Base;
   void runOnOperation() override;
   LogicalResult lower(func::FuncOp forward, func::FuncOp step, PlanBuilder &plan);
 };
@@ -218,10 +221,9 @@ void LowerToKernelsPass::runOnOperation() {
     module.emitOpError("has no func.func @forward to lower");
     return signalPassFailure();
   }
-  if (auto mtp = module.lookupSymbol<func::FuncOp>("mtp"))
-    mtp.erase();
-  if (forward.getNumResults() != 1) {
-    forward.emitOpError("must return the logits only (run r1-drop-mtp first)");
+  auto mtp = module.lookupSymbol<func::FuncOp>("mtp");
+  if (forward.getNumResults() < 1 || forward.getNumResults() > 2) {
+    forward.emitOpError("must return the logits (and, with MTP, the hidden state)");
     return signalPassFailure();
   }
 
@@ -238,11 +240,43 @@ void LowerToKernelsPass::runOnOperation() {
   OpBuilder body = OpBuilder::atBlockBegin(entry);
   PlanBuilder plan(module, symbols, body);
 
-  // 3. Lower op by op; 4. drop the r1 function.
+  // 3. Lower op by op; 4. keep the MTP layer's weights when asked, after
+  //    every weight the step reads (their indices stay those of the code);
+  //    5. drop the r1 functions.
   if (failed(lower(forward, step, plan))) {
     step.erase();
     return signalPassFailure();
   }
+  if (mtp && keepMtp) {
+    // Weights the step reads too (DeepSeek's MTP shares the embedding and
+    // the head) are already packed and stay unmarked.
+    llvm::DenseSet<Attribute> stepReads;
+    forward.walk([&](r1::WeightGetOp get) { stepReads.insert(get.getNameAttr()); });
+    llvm::SetVector<r1::WeightOp> weights;
+    mtp.walk([&](r1::WeightGetOp get) {
+      if (stepReads.contains(get.getNameAttr()))
+        return;
+      if (auto w = module.lookupSymbol<r1::WeightOp>(get.getNameAttr()))
+        weights.insert(w);
+    });
+    for (r1::WeightOp w : weights) {
+      SmallVector<r1::WeightOp> one = {w};
+      Type element = w.getWeightType().getElementType();
+      FailureOr<FlatSymbolRefAttr> codes = plan.pack(one, element, mtp);
+      if (failed(codes))
+        return signalPassFailure();
+      module.lookupSymbol<r1k::PackedWeightOp>(*codes).setMtp(true);
+      if (isa<r1::BlockScaledLayoutAttr>(w.getWeightType().getLayout())) {
+        FailureOr<FlatSymbolRefAttr> scales =
+            plan.pack(one, Float32Type::get(ctx), mtp, /*axis=*/0, /*rowScales=*/true);
+        if (failed(scales))
+          return signalPassFailure();
+        module.lookupSymbol<r1k::PackedWeightOp>(*scales).setMtp(true);
+      }
+    }
+  }
+  if (mtp)
+    mtp.erase();
   forward.erase();
 }
 

@@ -38,9 +38,19 @@ def R1LowerToKernels : Pass<"r1-lower-to-kernels", "mlir::ModuleOp"> {
     r1k.launch @linear_1(%h) -> (%q, %k, %v) weights [@"l0.qkv", @"l0.qkv_bias"] : ...
     ```
 
-    Ops this backend has no kernel for (MoE, MLA's slices) are errors that
-    name the op and the layer.
+    Ops this backend has no kernel for are errors that name the op and the
+    layer.
+
+    DeepSeek-V3's multi-token-prediction layer (`@mtp`) has no entry point
+    yet; with `keep-mtp` its weights are packed anyway (marked `mtp`), after
+    every weight the step reads, so the artifact keeps them for speculative
+    decoding; without it they are left out. `@forward`'s hidden-state result,
+    which only feeds `@mtp`, is ignored either way.
   }];
+  let options = [
+    Option<"keepMtp", "keep-mtp", "bool", /*default=*/"false",
+           "Pack the MTP layer's weights into the plan (unused by the step)">
+  ];
   let dependentDialects = ["::r1k::R1KDialect", "::mlir::memref::MemRefDialect"];
 }
 

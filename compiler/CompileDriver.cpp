@@ -176,8 +176,10 @@ llvm::Error Compiler::run() {
     return done.takeError();
 
   // 2. fuse
-  if (llvm::Error err = runPasses(module, "fuse", [](OpPassManager &pm) {
-        pm.addPass(createR1DropMtp());
+  bool keepMtp = options_.keepMtp;
+  if (llvm::Error err = runPasses(module, "fuse", [&](OpPassManager &pm) {
+        if (!keepMtp)
+          pm.addPass(createR1DropMtp());
         buildCpuFusionPipeline(pm);
       }))
     return err;
@@ -185,8 +187,11 @@ llvm::Error Compiler::run() {
     return done.takeError();
 
   // 3. lower
-  if (llvm::Error err = runPasses(
-          module, "lower", [](OpPassManager &pm) { pm.addPass(createR1LowerToKernels()); }))
+  if (llvm::Error err = runPasses(module, "lower", [&](OpPassManager &pm) {
+        R1LowerToKernelsOptions lowerOptions;
+        lowerOptions.keepMtp = keepMtp;
+        pm.addPass(createR1LowerToKernels(lowerOptions));
+      }))
     return err;
   if (!(done = finishPhase("lower", "mlir", printModule)) || *done)
     return done.takeError();

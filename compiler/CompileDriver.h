@@ -37,6 +37,9 @@ struct CompileOptions {
   std::string cxx;
   /// Most tokens one step processes (prompts are fed in chunks of this).
   int64_t maxStepTokens = 256;
+  /// Keep the MTP layer's weights in the artifact (for speculative decoding
+  /// later); --no-mtp drops them.
+  bool keepMtp = true;
   /// The command line, recorded in the artifact and the generated code.
   std::string commandLine;
 };

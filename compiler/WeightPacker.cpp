@@ -303,7 +303,9 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
                                          : axis ? "row-major, sources stacked along axis " +
                                                       std::to_string(axis)
                                                 : std::string("row-major")},
-                    {"sources", sources}});
+                    {"sources", sources},
+                    {"role", packed.getMtp() ? "mtp (kept for speculative decoding; no step reads it)"
+                                             : "step"}});
   }
   return list;
 }

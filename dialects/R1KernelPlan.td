@@ -61,7 +61,8 @@ def R1K_PackedWeightOp : R1K_Op<"packed_weight", [Symbol,
     weight row ([rows, ceil(cols / block)] f32), so that the rows of
     concatenated sources need not fall on block boundaries. Stacked expert
     weights ([E, rows, cols]) concatenate along axis 1: expert e's gate rows,
-    then its up rows.
+    then its up rows. `mtp` marks weights of the multi-token-prediction
+    layer, kept for speculative decoding but read by no step.
 
     ```mlir
     r1k.packed_weight @qkv0 : !r1.weight<256x128xbf16> = [@q0, @k0, @v0]
@@ -72,7 +73,8 @@ def R1K_PackedWeightOp : R1K_Op<"packed_weight", [Symbol,
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<R1_WeightType>:$type,
                        FlatSymbolRefArrayAttr:$sources,
                        DefaultValuedAttr<I64Attr, "0">:$axis,
-                       UnitAttr:$row_scales);
+                       UnitAttr:$row_scales,
+                       UnitAttr:$mtp);
   let assemblyFormat = "$sym_name `:` $type `=` $sources attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -18,9 +18,11 @@ namespace {
 struct CompileArgs {
   r1::CompileOptions options;
   bool quiet = false;
+  bool noMtp = false;
 };
 
 int runCompile(CompileArgs &args) {
+  args.options.keepMtp = !args.noMtp;
   r1::CompileFailure failure = r1::CompileFailure::BadInput;
   llvm::raw_ostream &log = args.quiet ? llvm::nulls() : llvm::errs();
   if (llvm::Error err = r1::compileModel(args.options, log, &failure)) {
@@ -77,6 +79,9 @@ CommandRunner addCompileCommand(CLI::App &app) {
                    "C++ compiler for the generated code (default: $R1C_CXX, clang++-22, "
                    "clang++, g++, c++)")
       ->option_text("PATH");
+  compile->add_flag("--no-mtp", args->noMtp,
+                    "Leave DeepSeek-V3's multi-token-prediction layer out of the artifact (by\n"
+                    "default its weights are kept for speculative decoding)");
   compile->add_flag("-q,--quiet", args->quiet, "No progress lines");
   compile->footer("Examples:\n"
                   "  r1c compile models/qwen-1.5b --target host -o qwen.r1\n"
