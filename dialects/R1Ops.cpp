@@ -18,18 +18,28 @@ using namespace r1;
 
 namespace {
 
-// `interleaved` / `half` as a bare keyword in r1.rope's assembly.
-ParseResult parseRopeStyle(OpAsmParser &parser, RopeStyleAttr &style) {
+/// Parses an enum written as a bare keyword (`interleaved`, `sigmoid`):
+/// `symbolize` maps the keyword to the enum; `expected` names the choices in
+/// the error.
+template <typename AttrT, typename SymbolizeFn>
+ParseResult parseKeywordEnum(OpAsmParser &parser, AttrT &attr, SymbolizeFn symbolize,
+                             StringRef expected) {
   SMLoc loc = parser.getCurrentLocation();
   StringRef keyword;
   if (parser.parseKeyword(&keyword))
     return failure();
-  std::optional<RopeStyle> value = symbolizeRopeStyle(keyword);
+  auto value = symbolize(keyword);
   if (!value)
-    return parser.emitError(loc, "expected rope style 'interleaved' or 'half', got '")
-           << keyword << "'";
-  style = RopeStyleAttr::get(parser.getContext(), *value);
+    return parser.emitError(loc, "expected ") << expected << ", got '" << keyword << "'";
+  attr = AttrT::get(parser.getContext(), *value);
   return success();
+}
+
+// `interleaved` / `half` as a bare keyword in r1.rope's assembly.
+ParseResult parseRopeStyle(OpAsmParser &parser, RopeStyleAttr &style) {
+  return parseKeywordEnum(
+      parser, style, [](StringRef k) { return symbolizeRopeStyle(k); },
+      "rope style 'interleaved' or 'half'");
 }
 
 void printRopeStyle(OpAsmPrinter &printer, Operation *, RopeStyleAttr style) {
@@ -38,16 +48,9 @@ void printRopeStyle(OpAsmPrinter &printer, Operation *, RopeStyleAttr style) {
 
 // `sigmoid` / `softmax` as a bare keyword in r1.moe.route's assembly.
 ParseResult parseRouterScoring(OpAsmParser &parser, RouterScoringAttr &scoring) {
-  SMLoc loc = parser.getCurrentLocation();
-  StringRef keyword;
-  if (parser.parseKeyword(&keyword))
-    return failure();
-  std::optional<RouterScoring> value = symbolizeRouterScoring(keyword);
-  if (!value)
-    return parser.emitError(loc, "expected scoring function 'sigmoid' or 'softmax', got '")
-           << keyword << "'";
-  scoring = RouterScoringAttr::get(parser.getContext(), *value);
-  return success();
+  return parseKeywordEnum(
+      parser, scoring, [](StringRef k) { return symbolizeRouterScoring(k); },
+      "scoring function 'sigmoid' or 'softmax'");
 }
 
 void printRouterScoring(OpAsmPrinter &printer, Operation *, RouterScoringAttr scoring) {
