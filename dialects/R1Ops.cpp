@@ -147,15 +147,22 @@ LogicalResult EmbedOp::verify() {
   return success();
 }
 
-LogicalResult RmsNormOp::verify() {
-  WeightType weight = weightType(getWeight());
-  RankedTensorType input = tensorType(getInput());
+/// The checks r1.rms_norm and r1.add_rms_norm share: a [H] weight for an
+/// input of last dimension H, and a positive epsilon.
+static LogicalResult verifyRmsNorm(Operation *op, Value weightValue, Value inputValue,
+                                   const APFloat &epsilon) {
+  WeightType weight = weightType(weightValue);
+  RankedTensorType input = tensorType(inputValue);
   if (weight.getRank() != 1 || weight.getShape()[0] != input.getShape().back())
-    return emitOpError("weight must be [") << input.getShape().back()
+    return op->emitOpError("weight must be [") << input.getShape().back()
            << "] to match the last dimension of the input, got " << weight;
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError("epsilon must be positive");
+  if (!(epsilon.convertToDouble() > 0.0))
+    return op->emitOpError("epsilon must be positive");
   return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  return verifyRmsNorm(*this, getWeight(), getInput(), getEpsilon());
 }
 
 LogicalResult LinearOp::verify() {
@@ -479,14 +486,7 @@ bool isProjectionOf(RankedTensorType input, RankedTensorType result, int64_t out
 } // namespace
 
 LogicalResult AddRmsNormOp::verify() {
-  WeightType weight = weightType(getWeight());
-  RankedTensorType input = tensorType(getInput());
-  if (weight.getRank() != 1 || weight.getShape()[0] != input.getShape().back())
-    return emitOpError("weight must be [") << input.getShape().back()
-           << "] to match the last dimension of the input, got " << weight;
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError("epsilon must be positive");
-  return success();
+  return verifyRmsNorm(*this, getWeight(), getInput(), getEpsilon());
 }
 
 LogicalResult FusedLinearOp::verify() {
