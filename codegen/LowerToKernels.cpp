@@ -100,13 +100,48 @@ public:
       name += "scales";
     else
       llvm::raw_string_ostream(name) << element;
-    auto op = r1k::PackedWeightOp::create(symbols_, sources.front().getLoc(),
-                                          StringAttr::get(ctx_, name), TypeAttr::get(type),
-                                          ArrayAttr::get(ctx_, refs));
+    auto op = r1k::PackedWeightOp::create(symbols_, sources.front().getLoc(), name, type,
+                                          ArrayAttr::get(ctx_, refs), /*axis=*/0,
+                                          /*row_scales=*/false, /*mtp=*/false,
+                                          /*head_rows=*/nullptr);
     if (axis != 0)
       op.setAxis(axis);
     if (rowScales)
       op.setRowScales(true);
+    auto ref = FlatSymbolRefAttr::get(op.getSymNameAttr());
+    packed_[key] = ref;
+    return ref;
+  }
+
+  /// Rows offset .. offset + count of each group of `period` rows of
+  /// `source`, each group's block transposed when `transpose`, as `element`
+  /// (the source's type, or f32: FP8 dequantized), or with `rowScales` the
+  /// result's row-expanded FP8 scales. See r1k.packed_weight's head_rows.
+  FlatSymbolRefAttr packHeadRows(r1::WeightOp source, Type element, int64_t period,
+                                 int64_t offset, int64_t count, bool transpose, bool rowScales,
+                                 StringRef suffix) {
+    std::string key = source.getSymName().str() + "|";
+    llvm::raw_string_ostream(key) << element << "|rows " << period << " " << offset << " "
+                                  << count << " " << transpose << " " << rowScales;
+    if (auto it = packed_.find(key); it != packed_.end())
+      return it->second;
+    r1::WeightType type = source.getWeightType();
+    int64_t groups = type.getShape()[0] / period, cols = type.getShape()[1];
+    SmallVector<int64_t> shape = transpose ? SmallVector<int64_t>{groups * cols, count}
+                                           : SmallVector<int64_t>{groups * count, cols};
+    if (rowScales)
+      shape.back() = (shape.back() + 127) / 128;
+    auto packedType = r1::WeightType::get(ctx_, shape, element, r1::PlainLayoutAttr::get(ctx_));
+    std::string name = source.getSymName().str() + ":" + suffix.str() + ":";
+    if (rowScales)
+      name += "scales";
+    else
+      llvm::raw_string_ostream(name) << element;
+    auto op = r1k::PackedWeightOp::create(
+        symbols_, source.getLoc(), name, packedType,
+        ArrayAttr::get(ctx_, {FlatSymbolRefAttr::get(source.getSymNameAttr())}), /*axis=*/0,
+        rowScales, /*mtp=*/false, DenseI64ArrayAttr::get(ctx_, {period, offset, count}),
+        transpose);
     auto ref = FlatSymbolRefAttr::get(op.getSymNameAttr());
     packed_[key] = ref;
     return ref;
@@ -525,6 +560,63 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
                   b.getI64IntegerAttr(kvFloatsPerToken));
               l->setAttr("layer", attention.getLayerAttr());
               kvFloatsPerToken += k[1] * k[2] + v[1] * v[2];
+              return success();
+            })
+            .Case([&](r1::MlaOp mla) -> LogicalResult {
+              // kv_b as stored (W_UV's rows for the absorbed output, all of
+              // it for materialized keys and values), and for the absorbed
+              // form W_UK^T per head, made here at compile time.
+              SmallVector<Attribute> scales;
+              FailureOr<FlatSymbolRefAttr> kvB = matrixWeight(op, mla.getKvB(), 0, &scales);
+              if (failed(kvB))
+                return failure();
+              SmallVector<Attribute> refs = {*kvB};
+              refs.append(scales.begin(), scales.end());
+              FailureOr<r1::WeightOp> source = plan.weightOf(mla.getKvB(), op);
+              if (failed(source))
+                return failure();
+              r1::WeightType kvType = source->getWeightType();
+              int64_t nope = mla.getNopeDim(), value = mla.getValueDim();
+              bool prefillAbsorbed = mla.getPrefillForm() == r1::MlaForm::Absorbed;
+              bool decodeAbsorbed = mla.getDecodeForm() == r1::MlaForm::Absorbed;
+              Type ukElement = kvType.getElementType();
+              if (prefillAbsorbed || decodeAbsorbed) {
+                // FP8 stays FP8 when each head's W_UK^T 128-column block
+                // comes from one 128x128 scale block (R1: 128 + 128 rows
+                // per head); otherwise the split is not block-aligned and
+                // W_UK^T is dequantized to f32 (exact; 4x its FP8 bytes).
+                auto blocks = dyn_cast<r1::BlockScaledLayoutAttr>(kvType.getLayout());
+                bool aligned = !blocks || ((nope + value) % 128 == 0 &&
+                                           blocks.getBlock().front() % 128 == 0);
+                if (!aligned)
+                  ukElement = Float32Type::get(plan.ctx());
+                refs.push_back(plan.packHeadRows(*source, ukElement, nope + value, 0, nope,
+                                                 /*transpose=*/true, /*rowScales=*/false, "w_uk_t"));
+                if (isa<Float8E4M3FNType>(ukElement))
+                  refs.push_back(plan.packHeadRows(*source, Float32Type::get(plan.ctx()),
+                                                   nope + value, 0, nope, /*transpose=*/true,
+                                                   /*rowScales=*/true, "w_uk_t"));
+              }
+              FlatSymbolRefAttr kernel = plan.kernel(
+                  "mla",
+                  {plan.i64("heads", mla.getHeads()), plan.i64("nope", nope),
+                   plan.i64("rope", mla.getRopeDim()), plan.i64("v", value),
+                   plan.i64("rank", mla.getRank()),
+                   plan.f64("scale", mla.getScale().convertToDouble()),
+                   plan.str("wtype", wtypeName(kvType.getElementType())),
+                   plan.str("wtype_uk", wtypeName(ukElement)),
+                   plan.boolean("prefill_absorbed", prefillAbsorbed),
+                   plan.boolean("decode_absorbed", decodeAbsorbed)},
+                  op->getLoc());
+              auto l = r1k::LaunchOp::create(
+                  b, op->getLoc(), kernel,
+                  ValueRange{bufferFor(mla.getQuery()), bufferFor(mla.getLatent()),
+                             bufferFor(mla.getKeyRope()), bufferFor(mla.getPositions())},
+                  outputs(op), ArrayAttr::get(plan.ctx(), refs),
+                  b.getI64IntegerAttr(kvFloatsPerToken));
+              l->setAttr("layer", mla.getLayerAttr());
+              // The latent cache: [latent | k_pe] per token.
+              kvFloatsPerToken += mla.getRank() + mla.getRopeDim();
               return success();
             })
             .Case<r1::AddOp, r1::MulOp>([&](Operation *binary) {

@@ -8,6 +8,7 @@
 #include "compiler/HostToolchain.h"
 #include "compiler/Importer.h"
 #include "compiler/OutputFile.h"
+#include "compiler/TargetSpecs.h"
 #include "compiler/Targets.h"
 #include "compiler/Version.h"
 #include "compiler/WeightPacker.h"
@@ -177,10 +178,21 @@ llvm::Error Compiler::run() {
 
   // 2. fuse
   bool keepMtp = options_.keepMtp;
+  // MLA's cost model uses the target's datasheet figures.
+  R1FuseMlaOptions mla;
+  mla.prefillForm = options_.mlaPrefill;
+  mla.decodeForm = options_.mlaDecode;
+  mla.prefillTokens = options_.maxStepTokens;
+  if (llvm::Expected<const TargetSpec &> spec = lookupTargetSpec(options_.target)) {
+    mla.peakGflops = spec->peakF32 / 1e9;
+    mla.bandwidthGbps = spec->memoryBandwidth / 1e9;
+  } else {
+    llvm::consumeError(spec.takeError()); // the pass's defaults describe the host
+  }
   if (llvm::Error err = runPasses(module, "fuse", [&](OpPassManager &pm) {
         if (!keepMtp)
           pm.addPass(createR1DropMtp());
-        buildCpuFusionPipeline(pm);
+        buildCpuFusionPipeline(pm, mla);
       }))
     return err;
   if (!(done = finishPhase("fuse", "mlir", printModule)) || *done)

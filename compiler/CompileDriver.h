@@ -40,6 +40,10 @@ struct CompileOptions {
   /// Keep the MTP layer's weights in the artifact (for speculative decoding
   /// later); --no-mtp drops them.
   bool keepMtp = true;
+  /// DeepSeek MLA's form per phase (r1-fuse-mla): "auto" (the cost model,
+  /// from the target's figures), "materialized" or "absorbed".
+  std::string mlaPrefill = "auto";
+  std::string mlaDecode = "auto";
   /// The command line, recorded in the artifact and the generated code.
   std::string commandLine;
 };

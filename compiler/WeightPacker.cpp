@@ -5,6 +5,7 @@
 #include "dialects/R1KernelPlan.h"
 #include "runtime/ArtifactFormat.h"
 
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <fcntl.h>
@@ -108,6 +109,148 @@ llvm::Expected<CheckpointTensor> findTensor(const Checkpoint &checkpoint, const 
   return tensor;
 }
 
+/// The safetensors dtype of an MLIR element type of a checkpoint weight.
+DType dtypeFromMlir(Type element) {
+  if (element.isBF16())
+    return DType::BF16;
+  if (element.isF16())
+    return DType::F16;
+  if (isa<Float8E4M3FNType>(element))
+    return DType::F8E4M3;
+  return DType::F32;
+}
+
+/// Reads `bytes` at `offset` of `fd` entirely.
+bool readAll(int fd, void *out, uint64_t bytes, uint64_t offset) {
+  uint64_t got = 0;
+  while (got < bytes) {
+    ssize_t n = ::pread(fd, static_cast<char *>(out) + got, bytes - got, off_t(offset + got));
+    if (n <= 0)
+      return false;
+    got += uint64_t(n);
+  }
+  return true;
+}
+
+float e4m3ToF32(uint8_t code) {
+  return llvm::APFloat(llvm::APFloat::Float8E4M3FN(), llvm::APInt(8, code)).convertToFloat();
+}
+
+/// The bytes of a head_rows packed weight (see r1k.packed_weight): rows
+/// O .. O + N of every group of P rows of a [R, C] source, optionally each
+/// group transposed, as the source's codes, as f32 (converted or FP8
+/// dequantized with its block scales), or as their row-expanded scales.
+/// Such weights are small (MLA's W_UK^T: 8 MiB per R1 layer), so the whole
+/// source is read at once.
+llvm::Expected<std::vector<uint8_t>>
+packHeadRows(r1k::PackedWeightOp packed, r1::WeightOp source, const Checkpoint &checkpoint,
+             const std::function<llvm::Expected<int>(const std::string &)> &openFile) {
+  llvm::ArrayRef<int64_t> rows = *packed.getHeadRows();
+  const int64_t period = rows[0], offset = rows[1], count = rows[2];
+  const bool transpose = packed.getTranspose(), rowScales = packed.getRowScales();
+  r1::WeightType type = source.getWeightType();
+  const int64_t R = type.getShape()[0], C = type.getShape()[1], groups = R / period;
+  Type from = type.getElementType(), to = packed.getWeightType().getElementType();
+  const int64_t inBytes = from.getIntOrFloatBitWidth() / 8;
+
+  auto readTensor = [&](const std::string &name, DType dtype,
+                        uint64_t bytes) -> llvm::Expected<std::vector<uint8_t>> {
+    llvm::Expected<CheckpointTensor> tensor = findTensor(checkpoint, name);
+    if (!tensor)
+      return tensor.takeError();
+    if (tensor->info->dtype != dtype || tensor->file->data(*tensor->info).size() != bytes)
+      return fail(tensor->file->path() + ": tensor '" + name + "' is not " +
+                  llvm::Twine(bytes) + " bytes of the expected type");
+    llvm::Expected<int> fd = openFile(tensor->file->path().str());
+    if (!fd)
+      return fd.takeError();
+    std::vector<uint8_t> data(bytes);
+    if (!readAll(*fd, data.data(), bytes,
+                 tensor->file->header().dataOffset + tensor->info->begin))
+      return fail(tensor->file->path() + ": cannot read tensor '" + name + "'");
+    return data;
+  };
+
+  // Block scales of an FP8 source: [ceil(R / br), ceil(C / bc)] f32.
+  std::vector<float> scales;
+  int64_t blockRows = 1, blockCols = 1, scaleCols = 0;
+  auto blocks = dyn_cast<r1::BlockScaledLayoutAttr>(type.getLayout());
+  if (blocks) {
+    blockRows = blocks.getBlock().front();
+    blockCols = blocks.getBlock().back();
+    scaleCols = (C + blockCols - 1) / blockCols;
+    uint64_t bytes = uint64_t((R + blockRows - 1) / blockRows * scaleCols * 4);
+    llvm::Expected<std::vector<uint8_t>> raw =
+        readTensor(source.getScaleSource()->str(), DType::F32, bytes);
+    if (!raw)
+      return raw.takeError();
+    scales.resize(bytes / 4);
+    std::memcpy(scales.data(), raw->data(), bytes);
+  }
+  auto scaleAt = [&](int64_t r, int64_t c) {
+    return scales[size_t(r / blockRows * scaleCols + c / blockCols)];
+  };
+  // Source row and column of element (i, j) of group g's selected block.
+  auto sourceRow = [&](int64_t g, int64_t i) { return g * period + offset + i; };
+
+  std::vector<uint8_t> out;
+  if (rowScales) {
+    if (!blocks)
+      return fail("weight '" + source.getSymName().str() + "' has no scale tensor");
+    // One scale per 128 columns of each result row.
+    const int64_t outRows = transpose ? groups * C : groups * count;
+    const int64_t outCols = transpose ? count : C, outBlocks = (outCols + 127) / 128;
+    std::vector<float> expanded(size_t(outRows * outBlocks));
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t a = 0; a < (transpose ? C : count); ++a)
+        for (int64_t k = 0; k < outBlocks; ++k)
+          expanded[size_t(((g * (transpose ? C : count)) + a) * outBlocks + k)] =
+              transpose ? scaleAt(sourceRow(g, k * 128), a) : scaleAt(sourceRow(g, a), k * 128);
+    out.resize(expanded.size() * 4);
+    std::memcpy(out.data(), expanded.data(), out.size());
+    return out;
+  }
+
+  llvm::Expected<std::vector<uint8_t>> codes =
+      readTensor(source.getSource().str(), dtypeFromMlir(from), uint64_t(R * C * inBytes));
+  if (!codes)
+    return codes.takeError();
+  const bool toF32 = from != to;
+  const int64_t outBytes = toF32 ? 4 : inBytes;
+  out.resize(size_t(groups * count * C * outBytes));
+  auto element = [&](int64_t r, int64_t c, uint8_t *dst) {
+    const uint8_t *src = codes->data() + (r * C + c) * inBytes;
+    if (!toF32) {
+      std::memcpy(dst, src, size_t(inBytes));
+      return;
+    }
+    float value;
+    if (blocks) {
+      value = e4m3ToF32(*src) * scaleAt(r, c);
+    } else if (from.isBF16() || from.isF16()) {
+      uint16_t bits;
+      std::memcpy(&bits, src, 2);
+      value = from.isBF16() ? bf16ToF32(bits) : f16ToF32(bits);
+    } else {
+      std::memcpy(&value, src, 4);
+    }
+    std::memcpy(dst, &value, 4);
+  };
+  int64_t at = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    if (transpose) {
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = 0; i < count; ++i, ++at)
+          element(sourceRow(g, i), c, out.data() + at * outBytes);
+    } else {
+      for (int64_t i = 0; i < count; ++i)
+        for (int64_t c = 0; c < C; ++c, ++at)
+          element(sourceRow(g, i), c, out.data() + at * outBytes);
+    }
+  }
+  return out;
+}
+
 } // namespace
 
 llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &checkpoint,
@@ -199,6 +342,43 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
       return std::move(err);
     uint64_t offset = writer.currentSectionOffset();
     nlohmann::json sources = nlohmann::json::array();
+
+    if (packed.getHeadRows()) {
+      auto source = plan.lookupSymbol<r1::WeightOp>(
+          cast<FlatSymbolRefAttr>(packed.getSources()[0]));
+      llvm::Expected<std::vector<uint8_t>> bytes =
+          packHeadRows(packed, source, checkpoint, openFile);
+      if (!bytes)
+        return bytes.takeError();
+      if (bytes->size() != bytesOf(type))
+        return fail("weight '" + packed.getSymName().str() + "': packed " +
+                    llvm::Twine(bytes->size()) + " bytes, the plan expects " +
+                    llvm::Twine(bytesOf(type)));
+      if (llvm::Error err = status(writer.write(bytes->data(), bytes->size())))
+        return std::move(err);
+      done += bytes->size();
+      if (progress)
+        progress(done, total);
+      llvm::ArrayRef<int64_t> rows = *packed.getHeadRows();
+      std::string layout = "rows " + std::to_string(rows[1]) + ".." +
+                           std::to_string(rows[1] + rows[2]) + " of every " +
+                           std::to_string(rows[0]) +
+                           (packed.getTranspose() ? ", each head transposed" : "");
+      if (rowScales)
+        layout += "; row-expanded block scales (128 columns)";
+      else if (type.getElementType().isF32() &&
+               isa<r1::BlockScaledLayoutAttr>(source.getWeightType().getLayout()))
+        layout += "; FP8 dequantized (the split is not on 128-row scale blocks)";
+      list.push_back({{"name", packed.getSymName().str()},
+                      {"dtype", rowScales ? std::string("f32") : dtypeOf(to)},
+                      {"shape", type.getShape().vec()},
+                      {"offset", offset},
+                      {"bytes", bytesOf(type)},
+                      {"layout", layout},
+                      {"sources", {source.getSource().str()}},
+                      {"role", "step"}});
+      continue;
+    }
 
     // 1. Every source as a list of parts (one per expert for stacked weights).
     std::vector<std::vector<Part>> parts;

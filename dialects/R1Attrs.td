@@ -54,6 +54,21 @@ def R1_RouterScoringAttr : EnumAttr<R1_Dialect, R1_RouterScoring, "router_scorin
   let assemblyFormat = "`<` $value `>`";
 }
 
+def R1_MlaForm : I32EnumAttr<"MlaForm", "how r1.mla computes attention in one phase", [
+  // Keys and values expanded per head from the latent (kv_b_proj applied to
+  // every cached latent row): a GEMM, cheaper when many queries share them.
+  I32EnumAttrCase<"Materialized", 0, "materialized">,
+  // kv_b_proj absorbed into the query and the output: attention runs in the
+  // latent space, no per-head keys or values exist.
+  I32EnumAttrCase<"Absorbed", 1, "absorbed">,
+]> {
+  let cppNamespace = "::r1";
+  let genSpecializedAttr = 0;
+}
+def R1_MlaFormAttr : EnumAttr<R1_Dialect, R1_MlaForm, "mla_form"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 //===----------------------------------------------------------------------===//
 // Weight layouts
 //===----------------------------------------------------------------------===//

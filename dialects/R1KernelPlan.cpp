@@ -49,6 +49,16 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
                                         {"head_dim", P::Int},
                                         {"v_head_dim", P::Int},
                                         {"scale", P::F64}};
+  static const ParamSpec mla[] = {{"heads", P::Int},
+                                  {"nope", P::Int},
+                                  {"rope", P::Int},
+                                  {"v", P::Int},
+                                  {"rank", P::Int},
+                                  {"scale", P::F64},
+                                  {"wtype", P::Str},
+                                  {"wtype_uk", P::Str},
+                                  {"prefill_absorbed", P::Bool},
+                                  {"decode_absorbed", P::Bool}};
   static const ParamSpec elementwise[] = {{"hidden", P::Int}};
   static const ParamSpec slice[] = {
       {"heads", P::Int}, {"in_row", P::Int}, {"offset", P::Int}, {"size", P::Int}};
@@ -79,6 +89,8 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
     return rope;
   if (kind == "attention")
     return attention;
+  if (kind == "mla")
+    return mla;
   if (kind == "add" || kind == "mul" || kind == "silu" || kind == "sigmoid" || kind == "softmax")
     return elementwise;
   if (kind == "slice")
@@ -152,6 +164,9 @@ LogicalResult KernelOp::verify() {
     if (int64_t(cast<DenseF32ArrayAttr>(getParams().get("inv_freq")).size()) != getInt("dim") / 2)
       return emitOpError() << "rope inv_freq must have dim/2 entries";
   }
+  if (getKind() == "mla" &&
+      !llvm::is_contained({"f32", "bf16", "f16", "f8"}, getStr("wtype_uk")))
+    return emitOpError() << "wtype_uk must be f32, bf16, f16 or f8";
   if (getKind() == "attention" && getInt("q_heads") % getInt("kv_heads") != 0)
     return emitOpError() << "q_heads must be a multiple of kv_heads";
   return success();
@@ -186,7 +201,28 @@ LogicalResult PackedWeightOp::verify() {
     return emitOpError() << "axis " << getAxis() << " is not a dimension of the type";
   if (getRowScales() && !getWeightType().getElementType().isF32())
     return emitOpError() << "row scales are f32";
+  if (getTranspose() && !getHeadRows())
+    return emitOpError() << "transpose applies to head_rows";
+  if (auto rows = getHeadRows()) {
+    if (rows->size() != 3 || (*rows)[0] < 1 || (*rows)[1] < 0 || (*rows)[2] < 1 ||
+        (*rows)[1] + (*rows)[2] > (*rows)[0])
+      return emitOpError() << "head_rows must be [period, offset, count] with offset + count <= "
+                              "period";
+    if (getSources().size() != 1 || getAxis() != 0)
+      return emitOpError() << "head_rows takes one source and axis 0";
+  }
   return success();
+}
+
+/// The shape a head_rows selection (and transpose) makes of a [R, C] source.
+static FailureOr<SmallVector<int64_t>> headRowsShape(ArrayRef<int64_t> source,
+                                                     ArrayRef<int64_t> rows, bool transpose) {
+  if (source.size() != 2 || source[0] % rows[0] != 0)
+    return failure();
+  int64_t groups = source[0] / rows[0];
+  if (transpose)
+    return SmallVector<int64_t>{groups * source[1], rows[2]};
+  return SmallVector<int64_t>{groups * rows[2], source[1]};
 }
 
 LogicalResult PackedWeightOp::verifySymbolUses(SymbolTableCollection &symbols) {
@@ -200,18 +236,33 @@ LogicalResult PackedWeightOp::verifySymbolUses(SymbolTableCollection &symbols) {
     // What this packed weight holds of the source: its values, or (with
     // row_scales) one row of block scales per row of the source.
     SmallVector<int64_t> shape(type.getShape());
+    if (auto rows = getHeadRows()) {
+      FailureOr<SmallVector<int64_t>> selected =
+          headRowsShape(type.getShape(), *rows, getTranspose());
+      if (failed(selected))
+        return emitOpError() << "source " << ref << " is not [groups * " << (*rows)[0]
+                             << ", cols]";
+      shape = *selected;
+    }
     Type from = type.getElementType(), to = packed.getElementType();
     auto blocks = dyn_cast<r1::BlockScaledLayoutAttr>(type.getLayout());
     if (getRowScales()) {
       if (!blocks)
         return emitOpError() << "source " << ref << " has no block scales";
-      int64_t block = blocks.getBlock().back();
-      shape.back() = (shape.back() + block - 1) / block;
+      shape.back() = (shape.back() + 127) / 128;
+      if (getTranspose()) {
+        // Transposed scales exist only when each 128-column block of the
+        // result lies in one block of the source's scales.
+        int64_t period = (*getHeadRows())[0], blockRows = blocks.getBlock().front();
+        if (period % 128 != 0 || blockRows % 128 != 0 || (*getHeadRows())[1] % 128 != 0)
+          return emitOpError() << "source " << ref << "'s scale blocks do not transpose onto "
+                                  "128-column blocks; pack it as f32";
+      }
     } else {
       if (from != to && !to.isF32())
         return emitOpError() << "source " << ref << " of element type " << from
                              << " can only be packed as itself or f32";
-      if (blocks && from != to)
+      if (blocks && from != to && !getHeadRows())
         return emitOpError() << "source " << ref << " is block-scaled: packed as its codes";
       if (!blocks && !isa<r1::PlainLayoutAttr>(type.getLayout()))
         return emitOpError() << "source " << ref << " has a layout this backend cannot pack yet";
@@ -298,15 +349,22 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
     ins = 2;
   } else if (kind == "attention") {
     ins = 4;
+  } else if (kind == "mla") {
+    // kv_b (+ scales), then W_UK^T (+ scales) when a phase is absorbed.
+    ins = 4;
+    weights = 1 + (kernel.getStr("wtype") == "f8");
+    if (kernel.getBool("prefill_absorbed") || kernel.getBool("decode_absorbed"))
+      weights += 1 + (kernel.getStr("wtype_uk") == "f8");
   } else if (kind == "add" || kind == "mul") {
     ins = 2;
   }
   if (getIns().size() != ins || getOuts().size() != outs || getWeights().size() != weights)
     return emitOpError() << "a '" << kind << "' launch takes " << ins << " inputs, " << outs
                          << " outputs and " << weights << " weights";
-  if ((kind == "attention") != getKvOffset().has_value())
-    return emitOpError() << (kind == "attention" ? "attention needs kv_offset"
-                                                 : "only attention takes kv_offset");
+  bool cached = kind == "attention" || kind == "mla";
+  if (cached != getKvOffset().has_value())
+    return emitOpError() << (cached ? "attention and mla need kv_offset"
+                                    : "only attention and mla take kv_offset");
   return success();
 }
 

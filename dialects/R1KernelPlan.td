@@ -64,17 +64,29 @@ def R1K_PackedWeightOp : R1K_Op<"packed_weight", [Symbol,
     then its up rows. `mtp` marks weights of the multi-token-prediction
     layer, kept for speculative decoding but read by no step.
 
+    `head_rows = array<i64: P, O, N>` (one 2-D source [G * P, C]) keeps rows
+    O .. O + N of each group of P rows: [G * N, C]; with `transpose` each
+    group's [N, C] block is stored transposed: [G * C, N]. This is MLA's
+    weight absorption at compile time: W_UK^T per head from kv_b_proj. An
+    FP8 source stays FP8 when every 128-column block of the result falls in
+    one block of source scales (P a multiple of 128 and of the scale block's
+    rows; its `row_scales` companion then holds the transposed scales); else
+    it is packed as f32, dequantized with its block scales (exact).
+
     ```mlir
     r1k.packed_weight @qkv0 : !r1.weight<256x128xbf16> = [@q0, @k0, @v0]
     r1k.packed_weight @gate_up : !r1.weight<16x128x128xf8E4M3FN> = [@gate, @up] {axis = 1 : i64}
     r1k.packed_weight @gate_up_scales : !r1.weight<16x128x1xf32> = [@gate, @up] {axis = 1 : i64, row_scales}
+    r1k.packed_weight @w_uk_t : !r1.weight<256x32xf32> = [@kv_b] {head_rows = array<i64: 64, 0, 32>, transpose}
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<R1_WeightType>:$type,
                        FlatSymbolRefArrayAttr:$sources,
                        DefaultValuedAttr<I64Attr, "0">:$axis,
                        UnitAttr:$row_scales,
-                       UnitAttr:$mtp);
+                       UnitAttr:$mtp,
+                       OptionalAttr<DenseI64ArrayAttr>:$head_rows,
+                       UnitAttr:$transpose);
   let assemblyFormat = "$sym_name `:` $type `=` $sources attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -95,6 +107,7 @@ def R1K_KernelOp : R1K_Op<"kernel", [Symbol]> {
     | gated_linear | k, i, wtype, norm, eps (when norm) |
     | rope | heads, dim, interleaved, inv_freq (dim/2 f32) |
     | attention | q_heads, kv_heads, head_dim, v_head_dim, scale |
+    | mla | heads, nope, rope, v, rank, scale, wtype (kv_b), wtype_uk (W_UK^T), prefill_absorbed, decode_absorbed |
     | add, mul, silu, sigmoid, softmax | hidden |
     | slice | heads, in_row, offset, size |
     | concat | heads, a, b |
@@ -172,8 +185,11 @@ def R1K_LaunchOp : R1K_Op<"launch", [AttrSizedOperandSegments,
     Reads `ins`, writes `outs`. The number of each and of `weights` is fixed
     by the kernel's kind (see `r1k.kernel`); weights of a `linear` are the
     matrix, then the bias (when `bias`), then the norm weight (when `norm`).
-    Attention launches carry `kv_offset`: the floats per token of the KV
-    cache that precede this layer's keys and values.
+    Attention and mla launches carry `kv_offset`: the floats per token of
+    the KV cache that precede this layer's keys and values (mla: its
+    [latent | k_pe] rows). An mla launch reads q, latent, k_pe, positions;
+    its weights are kv_b (+ FP8 scales), then W_UK^T (+ scales) when a
+    phase is absorbed.
 
     ```mlir
     r1k.launch @rms_norm_128(%0) -> (%1) weights [@norm0] : (memref<?x128xf32>) -> (memref<?x128xf32>)

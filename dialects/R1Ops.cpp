@@ -57,6 +57,17 @@ void printRouterScoring(OpAsmPrinter &printer, Operation *, RouterScoringAttr sc
   printer << stringifyRouterScoring(scoring.getValue());
 }
 
+// `materialized` / `absorbed` as a bare keyword in r1.mla's assembly.
+ParseResult parseMlaForm(OpAsmParser &parser, MlaFormAttr &form) {
+  return parseKeywordEnum(
+      parser, form, [](StringRef k) { return symbolizeMlaForm(k); },
+      "MLA form 'materialized' or 'absorbed'");
+}
+
+void printMlaForm(OpAsmPrinter &printer, Operation *, MlaFormAttr form) {
+  printer << stringifyMlaForm(form.getValue());
+}
+
 } // namespace
 
 #define GET_OP_CLASSES
@@ -345,6 +356,55 @@ LogicalResult AttentionOp::verify() {
   if (out.getDimSize(1) != qHeads || out.getDimSize(2) != v.getDimSize(2))
     return emitOpError("result must be [tokens, ") << qHeads << ", " << v.getDimSize(2)
                                                    << "], got " << out;
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError("scale must be positive");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MlaOp
+//===----------------------------------------------------------------------===//
+
+int64_t MlaOp::getHeads() { return tensorType(getQuery()).getDimSize(1); }
+int64_t MlaOp::getRopeDim() { return tensorType(getKeyRope()).getDimSize(2); }
+int64_t MlaOp::getNopeDim() { return tensorType(getQuery()).getDimSize(2) - getRopeDim(); }
+int64_t MlaOp::getValueDim() { return tensorType(getResult()).getDimSize(2); }
+int64_t MlaOp::getRank() { return tensorType(getLatent()).getDimSize(1); }
+
+LogicalResult MlaOp::verify() {
+  RankedTensorType q = tensorType(getQuery()), latent = tensorType(getLatent()),
+                   kpe = tensorType(getKeyRope()), out = tensorType(getResult());
+  if (q.getRank() != 3 || kpe.getRank() != 3 || out.getRank() != 3)
+    return emitOpError("query, key_rope and result must be [tokens, heads, dim]");
+  if (latent.getRank() != 2)
+    return emitOpError("latent must be [tokens, kv_lora_rank], got ") << latent;
+  for (RankedTensorType t : {latent, kpe, out})
+    if (t.getElementType() != q.getElementType())
+      return emitOpError("query, latent, key_rope and result must share an element type");
+  int64_t tokens = q.getDimSize(0);
+  for (RankedTensorType t : {latent, kpe, out})
+    if (!dimsCompatible(t.getDimSize(0), tokens))
+      return emitOpError("query, latent, key_rope and result must have the same number of tokens");
+  if (!dimsCompatible(tensorType(getPositions()).getDimSize(0), tokens))
+    return emitOpError("needs one position per token");
+  for (RankedTensorType t : {q, latent, kpe, out})
+    for (int64_t d : t.getShape().drop_front())
+      if (ShapedType::isDynamic(d) || d <= 0)
+        return emitOpError("head counts and dims must be static and positive, got ") << t;
+  if (kpe.getDimSize(1) != 1)
+    return emitOpError("key_rope must be one head shared by all query heads, got ") << kpe;
+  int64_t heads = q.getDimSize(1), rope = kpe.getDimSize(2), nope = q.getDimSize(2) - rope;
+  if (nope <= 0)
+    return emitOpError("query head dim (") << q.getDimSize(2)
+                                           << ") must exceed the rope dim (" << rope << ")";
+  if (out.getDimSize(1) != heads)
+    return emitOpError("result must have ") << heads << " heads, got " << out;
+  auto kvB = cast<WeightType>(getKvB().getType());
+  int64_t rows = heads * (nope + out.getDimSize(2));
+  if (kvB.getShape().size() != 2 || kvB.getShape()[0] != rows ||
+      kvB.getShape()[1] != latent.getDimSize(1))
+    return emitOpError("kv_b must be [heads * (nope + v), kv_lora_rank] = [")
+           << rows << ", " << latent.getDimSize(1) << "], got " << kvB;
   if (!(getScale().convertToDouble() > 0.0))
     return emitOpError("scale must be positive");
   return success();

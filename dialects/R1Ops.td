@@ -282,6 +282,60 @@ def R1_AttentionOp : R1_Op<"attention",
   let hasVerifier = 1;
 }
 
+def R1_MlaOp : R1_Op<"mla",
+    [MemoryEffects<[MemRead<R1_KVCache>, MemWrite<R1_KVCache>]>]> {
+  let summary = "multi-head latent attention over a latent KV cache";
+  let description = [{
+    DeepSeek's MLA after its projections, with the KV cache holding the
+    compressed form. `query` is [T, H, nope + rope] (rope already applied to
+    its last `rope` elements), `latent` the normalized KV latent [T, R]
+    (kv_lora_rank), `key_rope` the shared rope key [T, 1, rope] (roped), and
+    `kv_b` kv_b_proj's weight [H * (nope + v), R]: per head, `nope` rows of
+    W_UK then `v` rows of W_UV. The op appends [latent | key_rope] of each
+    token to the cache slot of `layer` (R + rope values per token) and
+    returns, per token t and head h, over cached positions j <= positions[t]:
+
+      k_j = [W_UK[h] latent_j | key_rope_j],  v_j = W_UV[h] latent_j
+      result[t, h] = softmax_j(scale * query[t, h] . k_j) . v_j    ([T, H, v])
+
+    `prefill_form` and `decode_form` say how each phase computes it
+    (`materialized`: k and v expanded from the cached latents; `absorbed`:
+    W_UK folded into the query, W_UV applied after attention, so the scores
+    are query_latent . latent_j + query_rope . key_rope_j). Both compute the
+    same function; `r1-fuse-mla` chooses them with its cost model. Created
+    by `r1-fuse-mla` from the importer's materialized `r1.attention`.
+
+    ```mlir
+    %o = r1.mla %q, %latent, %k_pe, %positions, %kv_b layer 0 scale 0.1147
+        prefill materialized decode absorbed
+        : (tensor<?x16x192xf32>, tensor<?x512xf32>, tensor<?x1x64xf32>, tensor<?xi32>,
+           !r1.weight<4096x512xf8E4M3FN, #r1.block_scaled<[128, 128], "...scale_inv">>)
+        -> tensor<?x16x128xf32>
+    ```
+  }];
+  let arguments = (ins R1_Activation:$query, R1_Activation:$latent, R1_Activation:$key_rope,
+                       R1_TokenIds:$positions, R1_WeightType:$kv_b,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+                       F64Attr:$scale,
+                       R1_MlaFormAttr:$prefill_form,
+                       R1_MlaFormAttr:$decode_form);
+  let results = (outs R1_Activation:$result);
+  let assemblyFormat = [{
+    $query `,` $latent `,` $key_rope `,` $positions `,` $kv_b `layer` $layer `scale` $scale
+    `prefill` custom<MlaForm>($prefill_form) `decode` custom<MlaForm>($decode_form) attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Query/key dims without rope, rope dims, value dims, latent rank, heads.
+    int64_t getNopeDim();
+    int64_t getRopeDim();
+    int64_t getValueDim();
+    int64_t getRank();
+    int64_t getHeads();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Mixture of experts
 //===----------------------------------------------------------------------===//

@@ -54,6 +54,9 @@ def R1DropMtp : Pass<"r1-drop-mtp", "::mlir::ModuleOp"> {
 // is bound by memory traffic, so each fusion removes a round trip of an
 // activation through memory or a second pass over the same input. The order
 // matters:
+//   0. r1-fuse-mla before anything else touches MLA's kv_b_proj: it must
+//      still be a plain r1.linear of the normalized latent (step 5 would
+//      move the latent's norm into it);
 //   1. r1-fuse-swiglu first, so that the MLP's gate and up projections
 //      become one gated_linear and are not taken as a projection group;
 //   2. r1-fuse-moe-routing, for the same reason: the router projection
@@ -69,6 +72,87 @@ def R1DropMtp : Pass<"r1-drop-mtp", "::mlir::ModuleOp"> {
 //      A norm that follows an add is better fused with the add (step 4): the
 //      projection would otherwise need the add's two inputs.
 //===----------------------------------------------------------------------===//
+
+def R1FuseMla : Pass<"r1-fuse-mla", "::mlir::func::FuncOp"> {
+  let summary = "fuses DeepSeek's multi-head latent attention into r1.mla over a latent KV cache";
+  let description = [{
+    The importer writes MLA as the reference code's naive form: kv_b_proj
+    expands the normalized latent into per-head keys and values, which an
+    `r1.attention` caches (R1: 128 heads x (192 + 128) values per token and
+    layer). This pass recognizes
+
+      kv = r1.reshape(r1.linear(latent, kv_b)) ([T, H, nope + v])
+      k  = r1.concat(r1.slice(kv, 0, nope), r1.broadcast(k_pe))
+      v  = r1.slice(kv, nope, v)
+      o  = r1.attention(q, k, v)
+
+    and replaces it with one `r1.mla q, latent, k_pe, positions, kv_b`, whose
+    cache holds only [latent | k_pe]: kv_lora_rank + qk_rope_head_dim values
+    per token and layer (R1: 512 + 64 = 576, 70,272 bytes per token over 61
+    layers in BF16; 71x less than the expanded form). It applies when every
+    intermediate above has no other user and kv_b has no bias.
+
+    Per phase, the op computes attention in one of two forms:
+    * `absorbed`: W_UK (kv_b's key rows) is applied to the query
+      (q_lat = W_UK[h]^T q_nope, in the latent space) and W_UV (its value
+      rows) after attention, so no key or value is ever expanded:
+      2 H (nope R + (R + rope + R) L + R v) FLOPs per token over L keys;
+    * `materialized`: keys and values are expanded from the cached latents
+      (a GEMM over the L positions, 2 L R H (nope + v) FLOPs per step) and
+      attention runs per head: cheaper when many queries share them.
+    The cost model estimates each form's time per phase as
+    max(FLOPs / peak-gflops, bytes / bandwidth-gbps) (weights, cache and
+    expanded keys and values counted as bytes moved) with decode = one
+    token over `context` keys and prefill = `prefill-tokens` causal tokens,
+    and records the cheaper one in `prefill_form` / `decode_form` (options
+    force either). Decode comes out absorbed for every DeepSeek shape:
+    expanding L keys for one query costs L times the query's own work.
+
+    The weight absorption itself happens at compile time in the lowering:
+    the absorbed form needs W_UK transposed per head ([H * R, nope]), which
+    `r1-lower-to-kernels` packs from kv_b (see `r1k.packed_weight`'s
+    `head_rows`): FP8 stays FP8 when the per-head row blocks fall on the
+    128-row scale blocks, else it is dequantized to f32.
+
+    Before:
+    ```mlir
+    %kv = r1.linear %latent, %kv_b : tensor<?x64xf32>, !r1.weight<256x64xbf16> -> tensor<?x256xf32>
+    %kvh = r1.reshape %kv : tensor<?x256xf32> -> tensor<?x4x64xf32>
+    %k_nope = r1.slice %kvh[0, 32] : tensor<?x4x64xf32> -> tensor<?x4x32xf32>
+    %k_pe4 = r1.broadcast %k_pe : tensor<?x1x16xf32> -> tensor<?x4x16xf32>
+    %k = r1.concat %k_nope, %k_pe4 : tensor<?x4x32xf32>, tensor<?x4x16xf32> -> tensor<?x4x48xf32>
+    %v = r1.slice %kvh[32, 32] : tensor<?x4x64xf32> -> tensor<?x4x32xf32>
+    %o = r1.attention %q, %k, %v, %positions layer 0 scale 0.14433756729740643 : ...
+    ```
+    After:
+    ```mlir
+    %o = r1.mla %q, %latent, %k_pe, %positions, %kv_b layer 0 scale 0.14433756729740643
+        prefill materialized decode absorbed
+        : (tensor<?x4x48xf32>, tensor<?x64xf32>, tensor<?x1x16xf32>, tensor<?xi32>,
+           !r1.weight<256x64xbf16>) -> tensor<?x4x32xf32>
+    ```
+  }];
+  let dependentDialects = ["::r1::R1Dialect"];
+  let options = [
+    Option<"prefillForm", "prefill-form", "std::string", /*default=*/"\"auto\"",
+           "Form of the prefill phase: auto (cost model), materialized or absorbed">,
+    Option<"decodeForm", "decode-form", "std::string", /*default=*/"\"auto\"",
+           "Form of the decode phase: auto (cost model), materialized or absorbed">,
+    Option<"peakGflops", "peak-gflops", "double", /*default=*/"192.0",
+           "Target's peak fp32 GFLOP/s (default: the 2-core AVX-512 host)">,
+    Option<"bandwidthGbps", "bandwidth-gbps", "double", /*default=*/"33.7",
+           "Target's memory bandwidth in GB/s (default: the host's measured median)">,
+    Option<"prefillTokens", "prefill-tokens", "int64_t", /*default=*/"256",
+           "Tokens of the prefill step the cost model assumes">,
+    Option<"context", "context", "int64_t", /*default=*/"4096",
+           "Cached positions a decode step attends to in the cost model">,
+  ];
+  let statistics = [
+    Statistic<"numFused", "mla-fused", "Number of attentions fused into r1.mla">,
+    Statistic<"numPrefillAbsorbed", "prefill-absorbed", "Fused ops whose prefill is absorbed">,
+    Statistic<"numDecodeAbsorbed", "decode-absorbed", "Fused ops whose decode is absorbed">,
+  ];
+}
 
 def R1FuseSwiglu : Pass<"r1-fuse-swiglu", "::mlir::func::FuncOp"> {
   let summary = "fuses the gate and up projections of a SwiGLU MLP into r1.gated_linear";

@@ -122,6 +122,22 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
         "  attention<{1}, {3}, {4}, {5}>(ex, q, k, v, n, pos, {6}, keys, values, cap, out);\n}\n",
         name, kernel.getInt("q_heads"), kvHeads * dim, kvHeads, dim, kernel.getInt("v_head_dim"),
         floatLiteral(kernel.getF64("scale"), true));
+  } else if (kind == "mla") {
+    // The phase picks the form r1-fuse-mla chose: kRows == 1 is decode.
+    os << llvm::formatv(
+        "template <int64_t kRows>\ninline void {0}(const Exec &ex, const float *q, const float "
+        "*latent, const float *kpe, const int32_t *pos, int64_t n, float *kv, int64_t cap, "
+        "int64_t kvOffset, const void *kvB, const void *kvBScales, const void *wukT, const void "
+        "*wukTScales, float *out) {{\n"
+        "  constexpr bool kAbsorbed = kRows == 1 ? {1} : {2};\n"
+        "  mla<{3}, {4}, {5}, {6}, {7}, {8}, {9}, kAbsorbed>(ex, q, latent, kpe, n, pos, {10}, kv "
+        "+ cap * kvOffset, cap, kvB, static_cast<const float *>(kvBScales), wukT, "
+        "static_cast<const float *>(wukTScales), out);\n}\n",
+        name, kernel.getBool("decode_absorbed") ? "true" : "false",
+        kernel.getBool("prefill_absorbed") ? "true" : "false", kernel.getInt("heads"),
+        kernel.getInt("nope"), kernel.getInt("rope"), kernel.getInt("v"), kernel.getInt("rank"),
+        wtype(kernel.getStr("wtype")), wtype(kernel.getStr("wtype_uk")),
+        floatLiteral(kernel.getF64("scale"), true));
   } else if (kind == "add" || kind == "mul") {
     os << llvm::formatv("inline void {0}(const Exec &ex, const float *a, const float *b, int64_t "
                         "n, float *out) {{\n  {1}<{2}>(ex, a, b, n, out);\n}\n",
@@ -320,6 +336,19 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
       } else if (kind == "attention") {
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", " << ins(3)
            << ", n, kv, cap, " << *launch.getKvOffset() << ", " << outs(0) << ");";
+      } else if (kind == "mla") {
+        // Weights: kv_b (+ scales), then W_UK^T (+ scales) when absorbed.
+        size_t next = 0;
+        auto take = [&](bool present) {
+          return present ? weights[next++] : std::string("nullptr");
+        };
+        bool absorbed = kernel.getBool("prefill_absorbed") || kernel.getBool("decode_absorbed");
+        std::string kvB = take(true), kvBScales = take(kernel.getStr("wtype") == "f8");
+        std::string wukT = take(absorbed);
+        std::string wukTScales = take(absorbed && kernel.getStr("wtype_uk") == "f8");
+        os << callee << "<kRows>(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", "
+           << ins(3) << ", n, kv, cap, " << *launch.getKvOffset() << ", " << kvB << ", "
+           << kvBScales << ", " << wukT << ", " << wukTScales << ", " << outs(0) << ");";
       } else if (kind == "add" || kind == "mul") {
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << outs(0)
            << ");";

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 
 namespace r1c_tool {
 
@@ -82,6 +83,17 @@ CommandRunner addCompileCommand(CLI::App &app) {
   compile->add_flag("--no-mtp", args->noMtp,
                     "Leave DeepSeek-V3's multi-token-prediction layer out of the artifact (by\n"
                     "default its weights are kept for speculative decoding)");
+  for (auto [flag, field, phase] :
+       {std::tuple{"--mla-prefill", &args->options.mlaPrefill, "prefill"},
+        std::tuple{"--mla-decode", &args->options.mlaDecode, "decode"}})
+    compile
+        ->add_option(flag, *field,
+                     std::string("DeepSeek MLA's form in ") + phase +
+                         ": auto (a cost model from the target's figures), materialized or "
+                         "absorbed")
+        ->check(CLI::IsMember({"auto", "materialized", "absorbed"}))
+        ->option_text("FORM")
+        ->default_str("auto");
   compile->add_flag("-q,--quiet", args->quiet, "No progress lines");
   compile->footer("Examples:\n"
                   "  r1c compile models/qwen-1.5b --target host -o qwen.r1\n"
