@@ -629,6 +629,16 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
                      outputs(op), {});
               return success();
             })
+            .Case([&](r1::QuantizeF8Op quantize) -> LogicalResult {
+              if (quantize.getBlock() != 128)
+                return quantize.emitOpError("has host kernels for blocks of 128 only");
+              FlatSymbolRefAttr k = plan.kernel(
+                  "quantize_f8",
+                  {plan.i64("hidden", rowElements(quantize.getType())), plan.i64("block", 128)},
+                  op->getLoc());
+              launch(op, k, bufferFor(quantize.getInput()), outputs(op), {});
+              return success();
+            })
             .Case([&](r1::SiluOp silu) {
               FlatSymbolRefAttr k = plan.kernel(
                   "silu", {plan.i64("hidden", rowElements(silu.getType()))}, op->getLoc());
@@ -753,13 +763,14 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
               auto gate = cast<r1::WeightType>(moe.getGate().getType());
               SmallVector<Attribute> refs = {*gateUp, *down};
               refs.append(scales.begin(), scales.end());
-              FlatSymbolRefAttr k = plan.kernel(
-                  "moe_experts",
-                  {plan.i64("experts", gate.getShape()[0]),
-                   plan.i64("top_k", cast<ShapedType>(moe.getIds().getType()).getShape().back()),
-                   plan.i64("hidden", gate.getShape()[2]), plan.i64("inter", gate.getShape()[1]),
-                   plan.str("wtype", wtypeName(gate.getElementType()))},
-                  op->getLoc());
+              SmallVector<NamedAttribute> params = {
+                  plan.i64("experts", gate.getShape()[0]),
+                  plan.i64("top_k", cast<ShapedType>(moe.getIds().getType()).getShape().back()),
+                  plan.i64("hidden", gate.getShape()[2]), plan.i64("inter", gate.getShape()[1]),
+                  plan.str("wtype", wtypeName(gate.getElementType()))};
+              if (moe.getQuantizeActivations())
+                params.push_back(plan.boolean("quantize_activations", true));
+              FlatSymbolRefAttr k = plan.kernel("moe_experts", params, op->getLoc());
               launch(op, k,
                      ValueRange{bufferFor(moe.getInput()), bufferFor(moe.getIds()),
                                 bufferFor(moe.getWeights())},

@@ -177,7 +177,7 @@ llvm::Error Compiler::run() {
     return done.takeError();
 
   // 2. fuse
-  bool keepMtp = options_.keepMtp;
+  bool keepMtp = options_.keepMtp, w8a8 = options_.w8a8;
   // MLA's cost model uses the target's datasheet figures.
   R1FuseMlaOptions mla;
   mla.prefillForm = options_.mlaPrefill;
@@ -192,7 +192,9 @@ llvm::Error Compiler::run() {
   if (llvm::Error err = runPasses(module, "fuse", [&](OpPassManager &pm) {
         if (!keepMtp)
           pm.addPass(createR1DropMtp());
-        buildCpuFusionPipeline(pm, mla);
+        R1SelectWeightLayoutOptions layout;
+        layout.w8a8 = w8a8;
+        buildCpuFusionPipeline(pm, mla, layout);
       }))
     return err;
   if (!(done = finishPhase("fuse", "mlir", printModule)) || *done)

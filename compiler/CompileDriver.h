@@ -44,6 +44,9 @@ struct CompileOptions {
   /// from the target's figures), "materialized" or "absorbed".
   std::string mlaPrefill = "auto";
   std::string mlaDecode = "auto";
+  /// DeepSeek's W8A8 recipe: activations quantized per 1x128 block before
+  /// FP8 projections (r1-select-weight-layout's w8a8).
+  bool w8a8 = false;
   /// The command line, recorded in the artifact and the generated code.
   std::string commandLine;
 };

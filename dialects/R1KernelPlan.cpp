@@ -60,6 +60,7 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
                                   {"prefill_absorbed", P::Bool},
                                   {"decode_absorbed", P::Bool}};
   static const ParamSpec elementwise[] = {{"hidden", P::Int}};
+  static const ParamSpec quantize[] = {{"hidden", P::Int}, {"block", P::Int}};
   static const ParamSpec slice[] = {
       {"heads", P::Int}, {"in_row", P::Int}, {"offset", P::Int}, {"size", P::Int}};
   static const ParamSpec concat[] = {{"heads", P::Int}, {"a", P::Int}, {"b", P::Int}};
@@ -95,6 +96,8 @@ llvm::ArrayRef<ParamSpec> requiredParams(llvm::StringRef kind, bool *known) {
     return elementwise;
   if (kind == "slice")
     return slice;
+  if (kind == "quantize_f8")
+    return quantize;
   if (kind == "concat")
     return concat;
   if (kind == "broadcast")
@@ -167,6 +170,8 @@ LogicalResult KernelOp::verify() {
   if (getKind() == "mla" &&
       !llvm::is_contained({"f32", "bf16", "f16", "f8"}, getStr("wtype_uk")))
     return emitOpError() << "wtype_uk must be f32, bf16, f16 or f8";
+  if (getKind() == "quantize_f8" && getInt("block") != 128)
+    return emitOpError() << "quantize_f8 has host kernels for blocks of 128 only";
   if (getKind() == "attention" && getInt("q_heads") % getInt("kv_heads") != 0)
     return emitOpError() << "q_heads must be a multiple of kv_heads";
   return success();
@@ -197,7 +202,7 @@ LogicalResult PackedWeightOp::verify() {
     return emitOpError() << "needs at least one source";
   if (!isa<r1::PlainLayoutAttr>(getWeightType().getLayout()))
     return emitOpError() << "packed weights of this backend are plain (row-major)";
-  if (getAxis() < 0 || getAxis() >= int64_t(getWeightType().getShape().size()))
+  if (int64_t(getAxis()) >= int64_t(getWeightType().getShape().size()))
     return emitOpError() << "axis " << getAxis() << " is not a dimension of the type";
   if (getRowScales() && !getWeightType().getElementType().isF32())
     return emitOpError() << "row scales are f32";

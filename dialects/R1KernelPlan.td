@@ -109,11 +109,12 @@ def R1K_KernelOp : R1K_Op<"kernel", [Symbol]> {
     | attention | q_heads, kv_heads, head_dim, v_head_dim, scale |
     | mla | heads, nope, rope, v, rank, scale, wtype (kv_b), wtype_uk (W_UK^T), prefill_absorbed, decode_absorbed |
     | add, mul, silu, sigmoid, softmax | hidden |
+    | quantize_f8 | hidden, block (128) |
     | slice | heads, in_row, offset, size |
     | concat | heads, a, b |
     | broadcast | heads, dim |
     | moe_topk | experts, top_k, groups, topk_groups, group_score (0 none, 1 max, 2 top2_sum), bias, normalize, scaling |
-    | moe_experts | experts, top_k, hidden, inter, wtype |
+    | moe_experts | experts, top_k, hidden, inter, wtype (optional: quantize_activations) |
     | moe_route | hidden, experts, wtype, scoring (0 sigmoid, 1 softmax), and moe_topk's |
 
     A `moe_route` launch writes ids, weights and its [T, E] scores scratch;

@@ -421,13 +421,38 @@ def R1_MoeExpertsOp : R1_Op<"moe.experts", [Pure]> {
     out[t] = sum_j weights[t, j] * down[e] (silu(gate[e] x[t]) * up[e] x[t]),
     e = ids[t, j]. The expert weights are stacked: gate and up are
     [E, I, H], down is [E, H, I]. Shared experts are ordinary `r1.linear`s.
+    With `quantize_activations` (W8A8, set by `r1-select-weight-layout`)
+    both the expert input and the hidden silu(...) * (...) are read as
+    `r1.quantize_f8` (blocks of 128) would make them.
   }];
   let arguments = (ins R1_Activation:$input, 2DTensorOf<[I32]>:$ids,
                        2DTensorOf<[F32]>:$weights, R1_WeightType:$gate,
-                       R1_WeightType:$up, R1_WeightType:$down);
+                       R1_WeightType:$up, R1_WeightType:$down,
+                       UnitAttr:$quantize_activations);
   let results = (outs R1_Activation:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+}
+
+def R1_QuantizeF8Op : R1_Op<"quantize_f8", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "FP8 activation quantization per 1 x block (DeepSeek's W8A8)";
+  let description = [{
+    Splits each row of `input` (the last dimension) into blocks of `block`
+    values (the last one may be shorter), and per block computes
+    s = amax(|x|) / 448 and replaces x by e4m3fn(x / s) * s (round to
+    nearest even): the values an FP8 GEMM with per-block activation scales
+    multiplies by, which is how DeepSeek's `act_quant` + `fp8_gemm` compute
+    on hardware with FP8 arithmetic. A block of zeros stays zero. Inserted by
+    `r1-select-weight-layout` in W8A8 mode before projections with FP8
+    weights.
+
+    ```mlir
+    %xq = r1.quantize_f8 %x block 128 : tensor<?x7168xf32>
+    ```
+  }];
+  let arguments = (ins R1_Activation:$input, ConfinedAttr<I64Attr, [IntPositive]>:$block);
+  let results = (outs R1_Activation:$result);
+  let assemblyFormat = "$input `block` $block attr-dict `:` type($input)";
 }
 
 //===----------------------------------------------------------------------===//

@@ -8,12 +8,14 @@
 
 using namespace mlir;
 
-void r1::buildCpuFusionPipeline(OpPassManager &pm, const R1FuseMlaOptions &mla) {
+void r1::buildCpuFusionPipeline(OpPassManager &pm, const R1FuseMlaOptions &mla,
+                                const R1SelectWeightLayoutOptions &layout) {
   // Folds (reshape of reshape, whole-range slices) first, so the patterns
   // see the simplest form.
   pm.addPass(createCanonicalizerPass());
   // The order matters; Passes.td says why.
   pm.addNestedPass<func::FuncOp>(createR1FuseMla(mla));
+  pm.addNestedPass<func::FuncOp>(createR1SelectWeightLayout(layout));
   pm.addNestedPass<func::FuncOp>(createR1FuseSwiglu());
   pm.addNestedPass<func::FuncOp>(createR1FuseMoeRouting());
   pm.addNestedPass<func::FuncOp>(createR1FuseProjections());
@@ -23,7 +25,7 @@ void r1::buildCpuFusionPipeline(OpPassManager &pm, const R1FuseMlaOptions &mla) 
 
 void r1::registerR1Pipelines() {
   PassPipelineRegistration<>("r1-fuse-cpu",
-                             "The CPU fusions: canonicalize, r1-fuse-mla, r1-fuse-swiglu, r1-fuse-moe-routing, "
+                             "The CPU fusions: canonicalize, r1-fuse-mla, r1-select-weight-layout, r1-fuse-swiglu, r1-fuse-moe-routing, "
                              "r1-fuse-projections, r1-fuse-residual-norm, "
                              "r1-fuse-norm-projection",
                              [](OpPassManager &pm) { buildCpuFusionPipeline(pm); });

@@ -21,10 +21,12 @@ namespace r1 {
 
 /// Adds the CPU fusion passes to `pm`, which must be anchored on
 /// builtin.module: canonicalize, then on each func.func r1-fuse-mla (with
-/// `mla`'s cost-model figures and forced forms), r1-fuse-swiglu,
+/// `mla`'s cost-model figures and forced forms), r1-select-weight-layout
+/// (`layout`: W8A8 or weight-only FP8), r1-fuse-swiglu,
 /// r1-fuse-moe-routing, r1-fuse-projections, r1-fuse-residual-norm,
 /// r1-fuse-norm-projection.
-void buildCpuFusionPipeline(mlir::OpPassManager &pm, const R1FuseMlaOptions &mla = {});
+void buildCpuFusionPipeline(mlir::OpPassManager &pm, const R1FuseMlaOptions &mla = {},
+                            const R1SelectWeightLayoutOptions &layout = {});
 
 /// Registers the r1 pass pipelines (`r1-fuse-cpu`) for command-line use.
 void registerR1Pipelines();

@@ -56,7 +56,8 @@ def R1DropMtp : Pass<"r1-drop-mtp", "::mlir::ModuleOp"> {
 // matters:
 //   0. r1-fuse-mla before anything else touches MLA's kv_b_proj: it must
 //      still be a plain r1.linear of the normalized latent (step 5 would
-//      move the latent's norm into it);
+//      move the latent's norm into it); then r1-select-weight-layout, whose
+//      W8A8 quantizations the fusions below keep (they are Pure and shared);
 //   1. r1-fuse-swiglu first, so that the MLP's gate and up projections
 //      become one gated_linear and are not taken as a projection group;
 //   2. r1-fuse-moe-routing, for the same reason: the router projection
@@ -151,6 +152,49 @@ def R1FuseMla : Pass<"r1-fuse-mla", "::mlir::func::FuncOp"> {
     Statistic<"numFused", "mla-fused", "Number of attentions fused into r1.mla">,
     Statistic<"numPrefillAbsorbed", "prefill-absorbed", "Fused ops whose prefill is absorbed">,
     Statistic<"numDecodeAbsorbed", "decode-absorbed", "Fused ops whose decode is absorbed">,
+  ];
+}
+
+def R1SelectWeightLayout : Pass<"r1-select-weight-layout", "::mlir::func::FuncOp"> {
+  let summary = "keeps FP8 block-scaled weights FP8 for the host kernels; optionally W8A8";
+  let description = [{
+    Decides, per weight, what the kernels read. On the host target an FP8
+    e4m3fn weight with 128-column block scales (DeepSeek-V3/R1's 128x128
+    blocks) is stored as its FP8 codes plus its block scales, and the
+    projection kernels dequantize it on the fly (weight-only FP8): R1 stays
+    ~700 GB instead of the 1.3 TB of a BF16 copy. Such weights are accepted
+    only where a kernel reads FP8 (r1.linear, r1.moe.experts, r1.mla's
+    kv_b); an FP8 weight anywhere else (an embedding, a norm, a router), or
+    one with another block shape, is an error naming the weight, before any
+    work is done.
+
+    With `w8a8`, DeepSeek's W8A8 recipe: the input of every projection with
+    FP8 weights is quantized per 1x128 block with s = amax / 448
+    (`r1.quantize_f8`; one per distinct input, shared by the projections
+    that read it), and routed experts quantize their input and hidden
+    activations inside their kernel (`quantize_activations`). MLA's kv_b is
+    left alone, as in DeepSeek's absorbed attention, which multiplies by
+    the dequantized kv_b in BF16. Runs after `r1-fuse-mla` and before the
+    other fusions.
+
+    Before (`w8a8`):
+    ```mlir
+    %y = r1.linear %x, %w : tensor<?x128xf32>, !r1.weight<96x128xf8E4M3FN, #r1.block_scaled<[128, 128]>> -> tensor<?x96xf32>
+    ```
+    After:
+    ```mlir
+    %xq = r1.quantize_f8 %x block 128 : tensor<?x128xf32>
+    %y = r1.linear %xq, %w : tensor<?x128xf32>, !r1.weight<96x128xf8E4M3FN, #r1.block_scaled<[128, 128]>> -> tensor<?x96xf32>
+    ```
+  }];
+  let dependentDialects = ["::r1::R1Dialect"];
+  let options = [
+    Option<"w8a8", "w8a8", "bool", /*default=*/"false",
+           "Quantize activations per 1x128 block before FP8 projections (DeepSeek's W8A8)">,
+  ];
+  let statistics = [
+    Statistic<"numFp8Weights", "fp8-weights", "FP8 block-scaled weight reads kept as FP8">,
+    Statistic<"numQuantized", "activations-quantized", "r1.quantize_f8 ops inserted">,
   ];
 }
 

@@ -191,11 +191,17 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
     os << llvm::formatv(
         "inline void {0}(const Exec &ex, const float *x, const int32_t *ids, const float *weights, "
         "int64_t n, const void *gateUp, const void *down, const void *gateUpScales, const void "
-        "*downScales, float *out) {{\n  moeExperts<{1}, {2}, {3}, {4}, {5}>(ex, x, n, ids, "
+        "*downScales, float *out) {{\n  moeExperts<{1}, {2}, {3}, {4}, {5}, {6}>(ex, x, n, ids, "
         "weights, gateUp, down, static_cast<const float *>(gateUpScales), static_cast<const float "
         "*>(downScales), out);\n}\n",
         name, kernel.getInt("experts"), kernel.getInt("top_k"), kernel.getInt("hidden"),
-        kernel.getInt("inter"), wtype(kernel.getStr("wtype")));
+        kernel.getInt("inter"), wtype(kernel.getStr("wtype")),
+        kernel.getParams().get("quantize_activations") && kernel.getBool("quantize_activations") ? "true"
+                                                                                       : "false");
+  } else if (kind == "quantize_f8") {
+    os << llvm::formatv("inline void {0}(const Exec &ex, const float *x, int64_t n, float *out) "
+                        "{{\n  quantizeF8Blocks<{1}>(ex, x, n, out);\n}\n",
+                        name, kernel.getInt("hidden"));
   }
   os << "\n";
 }
@@ -353,7 +359,7 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << outs(0)
            << ");";
       } else if (kind == "silu" || kind == "sigmoid" || kind == "softmax" || kind == "slice" ||
-                 kind == "broadcast") {
+                 kind == "broadcast" || kind == "quantize_f8") {
         os << callee << "(ex, " << ins(0) << ", " << n << ", " << outs(0) << ");";
       } else if (kind == "concat") {
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << outs(0)

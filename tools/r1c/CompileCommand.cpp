@@ -94,6 +94,10 @@ CommandRunner addCompileCommand(CLI::App &app) {
         ->check(CLI::IsMember({"auto", "materialized", "absorbed"}))
         ->option_text("FORM")
         ->default_str("auto");
+  compile->add_flag("--w8a8", args->options.w8a8,
+                    "DeepSeek's W8A8 recipe: quantize activations per 1x128 block (scale\n"
+                    "amax/448) before every projection with FP8 weights (default: weight-only\n"
+                    "FP8, activations in fp32)");
   compile->add_flag("-q,--quiet", args->quiet, "No progress lines");
   compile->footer("Examples:\n"
                   "  r1c compile models/qwen-1.5b --target host -o qwen.r1\n"

@@ -98,7 +98,7 @@ func.func @step(%x: memref<?x64xf32>) {
 
 r1k.kernel @a "attention" {q_heads = 2 : i64, kv_heads = 2 : i64, head_dim = 8 : i64, v_head_dim = 8 : i64, scale = 1.0 : f64}
 func.func @step(%q: memref<?x2x8xf32>, %p: memref<?xi32>) {
-  // expected-error @+1 {{attention needs kv_offset}}
+  // expected-error @+1 {{attention and mla need kv_offset}}
   r1k.launch @a(%q, %q, %q, %p) -> (%q) weights [] : (memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?xi32>) -> (memref<?x2x8xf32>)
   return
 }
