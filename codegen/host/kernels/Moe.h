@@ -20,10 +20,17 @@
 // chunk. All fp32 (Exec::fp32 does not change anything here); FP8 weights
 // are dequantized on the fly with their row-expanded block scales.
 //
+// kQuantAct (DeepSeek-V3's W8A8 mode, where every expert Linear quantizes its
+// input per 1x128 block, see Quant.h): x is fake-quantized once per token
+// before step 2 (gate and up see the same quantized row, as w1 and w3 do),
+// and h once per slot before step 3. Off, nothing of this runs.
+//
 // Scratch: per calling thread, grow-once (detail::threadScratch slots 10 to
 // 12): the slot lists (8 bytes per assignment) and h, 4 * min(n, 1024) *
-// TopK * I bytes (64 MiB for R1's 8 x 2048 at 1024 tokens). The worker
-// tasks only read it. Assignments with an id outside [0, E) are skipped.
+// TopK * I bytes (64 MiB for R1's 8 x 2048 at 1024 tokens), and with
+// kQuantAct the quantized x (slot 13), 4 * min(n, 1024) * Hd bytes. The
+// worker tasks only read it. Assignments with an id outside [0, E) are
+// skipped.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1HK_MOE_H
@@ -31,6 +38,7 @@
 
 #include "Gemm.h"
 #include "Elementwise.h"
+#include "Quant.h"
 
 #include <limits>
 
@@ -114,7 +122,7 @@ namespace detail {
 constexpr int64_t kMoeTokenChunk = 1024;
 
 /// One chunk of moeExperts (see the file comment); out rows [0, n).
-template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT>
+template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT, bool kQuantAct>
 void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, const float *weights,
               const WElem<WT> *gateUp, const WElem<WT> *down, const float *guScales,
               const float *dnScales, float *out) {
@@ -151,6 +159,11 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   for (int64_t e = 0; e < E; ++e)
     if (offset[e + 1] > offset[e])
       active[nActive++] = int32_t(e);
+  if constexpr (kQuantAct) {
+    float *xq = threadScratch<float, 13>(size_t(n * Hd));
+    quantizeF8Blocks<Hd>(ex, x, n, xq);
+    x = xq;
+  }
 
   // 2. h = silu(gate x) * (up x), per (active expert, 8 rows of I).
   constexpr int64_t Half = kTileRows / 2, tilesI = ceilDiv(I, Half);
@@ -196,6 +209,9 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
                    h + (s0 + b0 + j) * I + i0);
     }
   });
+
+  if constexpr (kQuantAct)
+    quantizeF8Blocks<I>(ex, h, slots, h);
 
   // 3. out = sum_e w * (h . down_e^T), per 16 rows of Hd, experts ascending.
   constexpr int64_t tilesH = ceilDiv(Hd, kTileRows);
@@ -249,8 +265,9 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
 /// gate rows, then its up rows); down [E][Hd][I]; for WType::F8E4M3 the
 /// row-expanded block scales gateUpScales [E][2I][ceil(Hd/128)] and
 /// downScales [E][Hd][ceil(I/128)] (ignored otherwise). out [n, Hd] is
-/// overwritten and must not alias x.
-template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT>
+/// overwritten and must not alias x. kQuantAct: the expert inputs x and h
+/// are fake-quantized per 1x128 block first (W8A8, see Quant.h).
+template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT, bool kQuantAct = false>
 void moeExperts(const Exec &ex, const float *x, int64_t n, const int32_t *ids,
                 const float *weights, const void *gateUp, const void *down,
                 const float *gateUpScales, const float *downScales, float *out) {
@@ -259,9 +276,9 @@ void moeExperts(const Exec &ex, const float *x, int64_t n, const int32_t *ids,
   const auto *dn = static_cast<const WElem<WT> *>(down);
   for (int64_t t0 = 0; t0 < n; t0 += detail::kMoeTokenChunk) {
     int64_t cn = detail::minI(detail::kMoeTokenChunk, n - t0);
-    detail::moeChunk<E, TopK, Hd, I, WT>(ex, x + t0 * Hd, cn, ids + t0 * TopK,
-                                         weights + t0 * TopK, gu, dn, gateUpScales, downScales,
-                                         out + t0 * Hd);
+    detail::moeChunk<E, TopK, Hd, I, WT, kQuantAct>(ex, x + t0 * Hd, cn, ids + t0 * TopK,
+                                                    weights + t0 * TopK, gu, dn, gateUpScales,
+                                                    downScales, out + t0 * Hd);
   }
 }
 
