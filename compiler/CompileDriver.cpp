@@ -139,6 +139,23 @@ llvm::Error Compiler::runPasses(ModuleOp module, llvm::StringRef phase,
   return llvm::Error::success();
 }
 
+/// The KV cache layout of `plan` in words, for the manifest: per layer in
+/// order, attention's keys then values, or MLA's latent rows.
+std::string kvLayout(mlir::ModuleOp plan) {
+  bool mla = false, attention = false;
+  plan.walk([&](r1k::KernelOp kernel) {
+    mla |= kernel.getKind() == "mla";
+    attention |= kernel.getKind() == "attention";
+  });
+  std::string text = "per layer in order";
+  if (attention)
+    text += "; attention: keys [ctx, kv_heads, head_dim] then values [ctx, kv_heads, v_head_dim]";
+  if (mla)
+    text += "; MLA: [ctx, kv_lora_rank + qk_rope_head_dim] rows of normalized latent then roped "
+            "k_pe";
+  return text + "; f32";
+}
+
 llvm::Error Compiler::run() {
   // 0. Check what can be checked before any work.
   const std::vector<std::string> &phases = compilePhases();
@@ -309,8 +326,7 @@ llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
         {"arena_bytes", intAttr("r1k.arena_bytes")},
         {"kv_bytes_per_token", intAttr("r1k.kv_bytes_per_token")},
         {"weights_bytes", packedWeightBytes(plan)},
-        {"kv_layout", "per layer in order: keys [ctx, kv_heads, head_dim] then values [ctx, "
-                      "kv_heads, v_head_dim], f32"}}},
+        {"kv_layout", kvLayout(plan)}}},
       {"generation",
        {{"temperature", 0.6}, {"top_p", 0.95}, {"max_new_tokens", 32768},
         {"think_prefix", "<think>\n"}}},

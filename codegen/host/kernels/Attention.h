@@ -75,11 +75,12 @@ inline void accumulateValues(float *acc, float corr, const float *p, const float
   }
 }
 
-/// out = softmax_j(scale * q . k_j) . v_j over the first L cache rows of one
-/// key/value head (k, v point at that head's slice of row 0).
-template <int64_t Hkv, int64_t D, int64_t Dv>
-void attendOne(const float *q, const float *k, const float *v, int64_t L, float scale, float *out) {
-  constexpr int64_t kStride = Hkv * D, vStride = Hkv * Dv, B = 64;
+/// out = softmax_j(scale * q . k_j) . v_j over keys j < L: key j is the D
+/// floats at k + j * kStride, value j the Dv floats at v + j * vStride.
+template <int64_t D, int64_t Dv, int64_t kStride, int64_t vStride>
+void attendStrided(const float *q, const float *k, const float *v, int64_t L, float scale,
+                   float *out) {
+  constexpr int64_t B = 64;
   alignas(64) float acc[Dv] = {};
   alignas(64) float s[B];
   float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
@@ -117,6 +118,13 @@ void attendOne(const float *q, const float *k, const float *v, int64_t L, float 
   float inv = L > 0 ? 1.0f / l : 0.0f;
   for (int64_t d = 0; d < Dv; ++d)
     out[d] = acc[d] * inv;
+}
+
+/// attendStrided over the first L cache rows of one key/value head (k, v
+/// point at that head's slice of row 0).
+template <int64_t Hkv, int64_t D, int64_t Dv>
+void attendOne(const float *q, const float *k, const float *v, int64_t L, float scale, float *out) {
+  attendStrided<D, Dv, Hkv * D, Hkv * Dv>(q, k, v, L, scale, out);
 }
 
 } // namespace detail

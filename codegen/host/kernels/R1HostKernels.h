@@ -12,8 +12,10 @@
 #include "Elementwise.h"
 #include "Exec.h"
 #include "Linear.h"
+#include "Mla.h"
 #include "Moe.h"
 #include "Norm.h"
+#include "Quant.h"
 #include "Reshape.h"
 #include "Rope.h"
 

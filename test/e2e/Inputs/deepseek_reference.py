@@ -8,7 +8,11 @@ Written from ../shared/models/SEMANTICS.md and the semantics of DeepSeek-V3's
 inference/model.py (naive MLA, interleaved YaRN rope, gate); not a copy of it.
 Needs numpy only (no torch, no safetensors package: the format is parsed by hand).
 
-Library: load(model_dir) -> Model; Model.logits(tokens) -> float64 [T, vocab].
+Library: load(model_dir, w8a8=False) -> Model; Model.logits(tokens) -> float64
+[T, vocab]. With w8a8, DeepSeek's W8A8 recipe: the input of every projection
+whose checkpoint weight is FP8 is quantized per 1x128 block to e4m3 with
+s = max(amax, 1e-4) / 448 (inference/kernel.py act_quant) before the product;
+kv_b_proj is used dequantized, as in the reference's absorbed attention.
 """
 import glob
 import json
@@ -65,10 +69,35 @@ def read_safetensors(path):
     return out
 
 
-def load_weights(model_dir, block=128):
+_E4M3_POS = E4M3[:127]  # codes 0x00..0x7e: 0 .. 448, ascending
+
+
+def round_e4m3(y):
+    """Nearest e4m3fn value (ties to the even code), saturating at +-448."""
+    a = np.minimum(np.abs(y), 448.0)
+    hi = np.clip(np.searchsorted(_E4M3_POS, a), 1, 126)
+    lo = hi - 1
+    dlo, dhi = a - _E4M3_POS[lo], _E4M3_POS[hi] - a
+    pick = np.where(dlo < dhi, lo, np.where(dhi < dlo, hi, np.where(lo % 2 == 0, lo, hi)))
+    return np.sign(y) * _E4M3_POS[pick]
+
+
+def act_quant(x, block=128):
+    """x with each 1 x block run of its last axis fake-quantized to e4m3."""
+    out = np.empty_like(x)
+    for b in range(0, x.shape[-1], block):
+        blk = x[..., b:b + block]
+        s = np.maximum(np.abs(blk).max(-1, keepdims=True), 1e-4) / 448.0
+        out[..., b:b + block] = round_e4m3(blk / s) * s
+    return out
+
+
+def load_weights(model_dir, block=128, fp8_names=None):
     raw = {}
     for path in sorted(glob.glob(os.path.join(model_dir, "*.safetensors"))):
         raw.update(read_safetensors(path))
+    if fp8_names is not None:
+        fp8_names.update(n for n, (dt, _) in raw.items() if dt == "F8_E4M3")
     w = {}
     for name, (dt, v) in raw.items():
         if name.endswith("_scale_inv"):
@@ -102,10 +131,9 @@ def topk_idx(x, k):
     return np.argsort(-x, axis=-1, kind="stable")[..., :k]
 
 
-def silu_mlp(x, w, p):
-    g = x @ w[p + "gate_proj.weight"].T
-    u = x @ w[p + "up_proj.weight"].T
-    return (silu(g) * u) @ w[p + "down_proj.weight"].T
+def silu_mlp(x, proj, p):
+    return proj(silu(proj(x, p + "gate_proj.weight")) * proj(x, p + "up_proj.weight"),
+                p + "down_proj.weight")
 
 
 def yarn_get_mscale(scale, m):
@@ -113,11 +141,13 @@ def yarn_get_mscale(scale, m):
 
 
 class Model:
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, w8a8=False):
         self.cfg = json.load(open(os.path.join(model_dir, "config.json")))
         c = self.cfg
         block = c.get("quantization_config", {}).get("weight_block_size", [128])[0]
-        self.w = load_weights(model_dir, block)
+        self.fp8 = set()
+        self.w = load_weights(model_dir, block, self.fp8)
+        self.w8a8 = w8a8
         self.eps = c["rms_norm_eps"]
         self.nh = c["num_attention_heads"]
         self.nope, self.rope, self.vd = c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"]
@@ -169,17 +199,23 @@ class Model:
         out[..., 1::2] = a * s + b * c
         return out
 
+    def proj(self, x, name):
+        """x @ W^T, with x quantized first in W8A8 mode when W is FP8."""
+        if self.w8a8 and name in self.fp8:
+            x = act_quant(x)
+        return x @ self.w[name].T
+
     def attention(self, x, i, cos, sin):
         w, p = self.w, f"model.layers.{i}.self_attn."
         T, nh = x.shape[0], self.nh
         if self.q_lora:
-            q = rms_norm(x @ w[p + "q_a_proj.weight"].T, w[p + "q_a_layernorm.weight"], self.eps)
-            q = q @ w[p + "q_b_proj.weight"].T
+            q = rms_norm(self.proj(x, p + "q_a_proj.weight"), w[p + "q_a_layernorm.weight"], self.eps)
+            q = self.proj(q, p + "q_b_proj.weight")
         else:
-            q = x @ w[p + "q_proj.weight"].T
+            q = self.proj(x, p + "q_proj.weight")
         q = q.reshape(T, nh, self.nope + self.rope)
         q_nope, q_pe = q[..., : self.nope], self.apply_rope(q[..., self.nope:], cos, sin)
-        kv = x @ w[p + "kv_a_proj_with_mqa.weight"].T
+        kv = self.proj(x, p + "kv_a_proj_with_mqa.weight")
         latent, k_pe = kv[:, : self.kvr], kv[:, None, self.kvr:]
         k_pe = self.apply_rope(k_pe, cos, sin)  # one head, shared by all query heads
         kv = rms_norm(latent, w[p + "kv_a_layernorm.weight"], self.eps) @ w[p + "kv_b_proj.weight"].T
@@ -191,7 +227,7 @@ class Model:
         scores = scores + np.triu(np.full((T, T), -np.inf), 1)
         probs = softmax(scores, -1)
         o = np.einsum("hst,thd->shd", probs, v).reshape(T, nh * self.vd)
-        return o @ w[p + "o_proj.weight"].T
+        return self.proj(o, p + "o_proj.weight")
 
     def route(self, x, i):
         """(expert ids [T, k], weights [T, k]) per SEMANTICS.md."""
@@ -238,9 +274,9 @@ class Model:
         for e in range(c["n_routed_experts"]):
             rows, slot = np.nonzero(idx == e)
             if rows.size:
-                y[rows] += silu_mlp(x[rows], w, p + f"experts.{e}.") * wts[rows, slot, None]
+                y[rows] += silu_mlp(x[rows], self.proj, p + f"experts.{e}.") * wts[rows, slot, None]
         if c.get("n_shared_experts"):
-            y = y + silu_mlp(x, w, p + "shared_experts.")
+            y = y + silu_mlp(x, self.proj, p + "shared_experts.")
         return y
 
     def logits(self, tokens):
@@ -255,13 +291,13 @@ class Model:
             xn = rms_norm(h, w[p + "post_attention_layernorm.weight"], self.eps)
             is_moe = (c.get("n_routed_experts") and i >= c.get("first_k_dense_replace", 0)
                       and i % c.get("moe_layer_freq", 1) == 0)
-            h = h + (self.moe(xn, i) if is_moe else silu_mlp(xn, w, p + "mlp."))
+            h = h + (self.moe(xn, i) if is_moe else silu_mlp(xn, self.proj, p + "mlp."))
         h = rms_norm(h, w["model.norm.weight"], self.eps)
         return h @ w["lm_head.weight"].T
 
 
-def load(model_dir):
-    return Model(model_dir)
+def load(model_dir, w8a8=False):
+    return Model(model_dir, w8a8)
 
 
 def golden(model, tokens, spec, prompt, top=64):
@@ -271,7 +307,8 @@ def golden(model, tokens, spec, prompt, top=64):
     lse = (m + np.log(np.exp(logits - m).sum(-1, keepdims=True)))[:, 0]
     ids = np.argsort(-logits, axis=-1, kind="stable")[:, :top]
     vals = np.take_along_axis(logits, ids, axis=1)
-    return {"spec": spec, "engine": "test/e2e/Inputs/deepseek_reference.py (float64)", "prompt": prompt,
+    engine = "test/e2e/Inputs/deepseek_reference.py (float64" + (", W8A8)" if model.w8a8 else ")")
+    return {"spec": spec, "engine": engine, "prompt": prompt,
             "tokens": list(tokens),
             "positions": [{"lse": float(lse[t]), "top_ids": [int(v) for v in ids[t]],
                            "top_logits": [float(v) for v in vals[t]]} for t in range(len(tokens))]}

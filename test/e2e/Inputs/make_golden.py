@@ -2,7 +2,7 @@
 """Writes goldens (the format of ../shared/goldens) for a DeepSeek model with
 deepseek_reference.py, the float64 NumPy forward pass of this directory.
 
-Usage: make_golden.py MODEL_DIR PROMPTS.json OUT_PREFIX [PROMPT...] [--spec NAME]
+Usage: make_golden.py MODEL_DIR PROMPTS.json OUT_PREFIX [PROMPT...] [--spec NAME] [--w8a8]
 
 Writes OUT_PREFIX.PROMPT.json for each PROMPT (default: short long) of
 PROMPTS.json (../shared/goldens/prompts.json). Tokens: [bos_token_id] +
@@ -25,8 +25,9 @@ def main():
     ap.add_argument("out_prefix")
     ap.add_argument("prompt", nargs="*", default=["short", "long"])
     ap.add_argument("--spec", default=None)
+    ap.add_argument("--w8a8", action="store_true", help="DeepSeek's W8A8 recipe (act_quant)")
     a = ap.parse_args()
-    model = deepseek_reference.load(a.model)
+    model = deepseek_reference.load(a.model, a.w8a8)
     vocab = model.cfg["vocab_size"]
     prompts = json.load(open(a.prompts))
     spec = a.spec or os.path.basename(os.path.normpath(a.model))
