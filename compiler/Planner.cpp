@@ -148,10 +148,10 @@ void planKvCache(const ModelConfig &cfg, Plan &plan) {
     plan.kvFormula = llvm::formatv("{0} layers x (kv_lora_rank {1} + qk_rope_head_dim {2}) x 2 "
                                    "bytes (BF16 latent + rope key, absorbed MLA)",
                                    layers, m.kvLoraRank, m.qkRopeHeadDim);
-    plan.hostKvBytesPerToken = layers * cfg.numHeads * (m.qkHeadDim() + m.vHeadDim) * 4;
-    plan.hostKvFormula = llvm::formatv(
-        "{0} layers x {1} heads x (K {2} + V {3}) x 4 bytes (f32, materialized per head)", layers,
-        cfg.numHeads, m.qkHeadDim(), m.vHeadDim);
+    plan.hostKvBytesPerToken = layers * (m.kvLoraRank + m.qkRopeHeadDim) * 4;
+    plan.hostKvFormula = llvm::formatv("{0} layers x (kv_lora_rank {1} + qk_rope_head_dim {2}) x "
+                                       "4 bytes (f32 latent cache)",
+                                       layers, m.kvLoraRank, m.qkRopeHeadDim);
   } else {
     plan.kvBytesPerToken = layers * 2 * cfg.numKvHeads * cfg.headDim * 2;
     plan.kvFormula = llvm::formatv("{0} layers x 2 (K, V) x {1} kv heads x {2} head_dim x 2 bytes "
@@ -181,10 +181,11 @@ void planActivations(const ModelConfig &cfg, Plan &plan) {
       attn.push_back({"q_a [T, q_lora_rank]", t * *m.qLoraRank * e});
     attn.push_back({"q [T, heads x qk_head_dim]", t * heads * m.qkHeadDim() * e});
     attn.push_back({"kv_a [T, kv_lora_rank + rope]", t * (m.kvLoraRank + m.qkRopeHeadDim) * e});
-    attn.push_back({"kv [T, heads x (nope + v)]", t * heads * (m.qkNopeHeadDim + m.vHeadDim) * e});
-    attn.push_back({"k [T, heads x qk_head_dim]", t * heads * m.qkHeadDim() * e});
+    attn.push_back({"normed latent [T, kv_lora_rank]", t * m.kvLoraRank * e});
     attn.push_back({"attention output [T, heads x v_head_dim]", t * heads * m.vHeadDim * e});
-    stages.push_back({"attention (MLA, materialized)", attn});
+    // Keys and values exist only per head inside the MLA kernel (absorbed:
+    // never; materialized prefill: one head's [ctx, ...] per thread).
+    stages.push_back({"attention (MLA over the latent cache)", attn});
   } else {
     uint64_t qkv = (cfg.numHeads + 2 * cfg.numKvHeads) * cfg.headDim;
     stages.push_back({"attention",
@@ -481,7 +482,7 @@ void printPlan(const Plan &plan, llvm::raw_ostream &os) {
                       human(double(plan.kvBytesAtCtx)));
   os << "    = " << plan.kvFormula << "\n";
   os << llvm::formatv("  host backend today{0}: {1} bytes/token, {2} at ctx\n",
-                      plan.mla ? " (MLA not compiled yet; the materialized form)" : "",
+                      plan.mla ? " (the same latent cache in f32)" : "",
                       commas(plan.hostKvBytesPerToken), human(double(plan.hostKvBytesAtCtx)));
   os << "    = " << plan.hostKvFormula << "\n\n";
 
