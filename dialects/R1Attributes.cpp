@@ -31,8 +31,12 @@ void R1Dialect::registerAttributes() {
 
 LogicalResult PlainLayoutAttr::verifyWeight(function_ref<InFlightDiagnostic()> emitError,
                                             ArrayRef<int64_t> shape, Type elementType) const {
-  if (!elementType.isBF16() && !elementType.isF16() && !elementType.isF32())
-    return emitError() << "plain layout stores bf16, f16 or f32 elements, not " << elementType;
+  // FP8 codes are plain only as r1k packed weights, whose scales are a
+  // separate packed weight; r1.weight (a checkpoint tensor) rejects them.
+  if (!elementType.isBF16() && !elementType.isF16() && !elementType.isF32() &&
+      !isa<Float8E4M3FNType>(elementType))
+    return emitError() << "plain layout stores bf16, f16, f32 or (packed) f8E4M3FN elements, not "
+                       << elementType;
   return success();
 }
 

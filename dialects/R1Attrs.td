@@ -106,7 +106,9 @@ def R1_PlainLayoutAttr : R1_Attr<"PlainLayout", "plain",
     [DeclareAttrInterfaceMethods<R1_WeightLayoutAttrInterface>]> {
   let summary = "dense row-major elements without scales";
   let description = [{
-    The element type of the weight (bf16, f16 or f32) is the stored type. The
+    The element type of the weight (bf16, f16 or f32) is the stored type;
+    f8E4M3FN only in `r1k.packed_weight`s, raw FP8 codes whose block scales
+    are packed beside them (an `r1.weight` with FP8 needs `#r1.block_scaled`). The
     default layout: `!r1.weight<128xbf16>` means
     `!r1.weight<128xbf16, #r1.plain>`.
   }];

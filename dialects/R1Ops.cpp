@@ -122,6 +122,9 @@ LogicalResult WeightOp::verify() {
   if (scaleSource && !hasScales)
     return emitOpError("has a scale source but its layout ") << type.getLayout()
            << " has no scales";
+  if (isa<Float8E4M3FNType>(type.getElementType()) && !hasScales)
+    return emitOpError("holds FP8 values without scales; checkpoint FP8 weights are "
+                       "#r1.block_scaled (the plain FP8 layout is for r1k packed codes)");
   if (!scaleSource && isa<BlockScaledLayoutAttr>(type.getLayout()))
     return emitOpError("with a block_scaled layout needs a scale source (the checkpoint's "
                        "*_scale_inv tensor)");

@@ -3,7 +3,7 @@
 // Each case breaks one invariant of the r1 dialect; the verifier must say
 // which, in words an engineer can act on.
 
-// expected-error @+1 {{plain layout stores bf16, f16 or f32 elements, not 'i8'}}
+// expected-error @+1 {{plain layout stores bf16, f16, f32 or (packed) f8E4M3FN elements, not 'i8'}}
 r1.weight @w : !r1.weight<4x4xi8> = "w"
 
 // -----
@@ -597,3 +597,32 @@ func.func @f(%x: tensor<?x64xf32>, %g: !r1.weight<16x64xbf16>) {
   %i, %w = r1.moe.route %x, %g relu {top_k = 2, num_groups = 1, topk_groups = 1, group_score = #r1.group_score<none>, normalize = true, scaling_factor = 1.0} : tensor<?x64xf32>, !r1.weight<16x64xbf16> -> tensor<?x2xi32>, tensor<?x2xf32>
   return
 }
+
+// -----
+
+func.func @mla_kv_b_shape(%q: tensor<?x4x48xf32>, %latent: tensor<?x64xf32>, %k_pe: tensor<?x1x16xf32>, %positions: tensor<?xi32>, %kv_b: !r1.weight<192x64xbf16>) -> tensor<?x4x32xf32> {
+  // expected-error @+1 {{kv_b must be [heads * (nope + v), kv_lora_rank] = [256, 64]}}
+  %o = r1.mla %q, %latent, %k_pe, %positions, %kv_b layer 0 scale 0.25 prefill materialized decode absorbed : (tensor<?x4x48xf32>, tensor<?x64xf32>, tensor<?x1x16xf32>, tensor<?xi32>, !r1.weight<192x64xbf16>) -> tensor<?x4x32xf32>
+  return %o : tensor<?x4x32xf32>
+}
+
+// -----
+
+func.func @mla_shared_rope(%q: tensor<?x4x48xf32>, %latent: tensor<?x64xf32>, %k_pe: tensor<?x4x16xf32>, %positions: tensor<?xi32>, %kv_b: !r1.weight<256x64xbf16>) -> tensor<?x4x32xf32> {
+  // expected-error @+1 {{key_rope must be one head shared by all query heads}}
+  %o = r1.mla %q, %latent, %k_pe, %positions, %kv_b layer 0 scale 0.25 prefill materialized decode absorbed : (tensor<?x4x48xf32>, tensor<?x64xf32>, tensor<?x4x16xf32>, tensor<?xi32>, !r1.weight<256x64xbf16>) -> tensor<?x4x32xf32>
+  return %o : tensor<?x4x32xf32>
+}
+
+// -----
+
+func.func @mla_form(%q: tensor<?x4x48xf32>, %latent: tensor<?x64xf32>, %k_pe: tensor<?x1x16xf32>, %positions: tensor<?xi32>, %kv_b: !r1.weight<256x64xbf16>) -> tensor<?x4x32xf32> {
+  // expected-error @+1 {{expected MLA form 'materialized' or 'absorbed', got 'latent'}}
+  %o = r1.mla %q, %latent, %k_pe, %positions, %kv_b layer 0 scale 0.25 prefill latent decode absorbed : (tensor<?x4x48xf32>, tensor<?x64xf32>, tensor<?x1x16xf32>, tensor<?xi32>, !r1.weight<256x64xbf16>) -> tensor<?x4x32xf32>
+  return %o : tensor<?x4x32xf32>
+}
+
+// -----
+
+// expected-error @+1 {{holds FP8 values without scales; checkpoint FP8 weights are #r1.block_scaled}}
+r1.weight @fp8_plain : !r1.weight<64x64xf8E4M3FN> = "w"

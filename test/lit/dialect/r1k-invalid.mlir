@@ -102,3 +102,52 @@ func.func @step(%q: memref<?x2x8xf32>, %p: memref<?xi32>) {
   r1k.launch @a(%q, %q, %q, %p) -> (%q) weights [] : (memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?xi32>) -> (memref<?x2x8xf32>)
   return
 }
+
+// -----
+
+r1.weight @kv_b : !r1.weight<256x64xbf16> = "kv_b"
+// expected-error @+1 {{transpose applies to head_rows}}
+r1k.packed_weight @p : !r1.weight<256x64xbf16> = [@kv_b] {transpose}
+
+// -----
+
+r1.weight @kv_b : !r1.weight<256x64xbf16> = "kv_b"
+// expected-error @+1 {{head_rows must be [period, offset, count] with offset + count <= period}}
+r1k.packed_weight @p : !r1.weight<256x40xbf16> = [@kv_b] {head_rows = array<i64: 64, 32, 40>, transpose}
+
+// -----
+
+r1.weight @kv_b : !r1.weight<250x64xbf16> = "kv_b"
+// expected-error @+1 {{source @kv_b is not [groups * 64, cols]}}
+r1k.packed_weight @p : !r1.weight<256x32xbf16> = [@kv_b] {head_rows = array<i64: 64, 0, 32>, transpose}
+
+// -----
+
+r1.weight @kv_b : !r1.weight<256x64xbf16> = "kv_b"
+// expected-error @+1 {{sources stack to 256 along axis 0, but the type has 128}}
+r1k.packed_weight @p : !r1.weight<128x32xbf16> = [@kv_b] {head_rows = array<i64: 64, 0, 32>, transpose}
+
+// -----
+
+// W_UK^T's FP8 scales exist only when each head's rows are whole 128-row
+// scale blocks (here 32 + 32 rows per head: it must be packed as f32).
+r1.weight @kv_b : !r1.weight<256x64xf8E4M3FN, #r1.block_scaled<[128, 128]>> = "kv_b" scales "kv_b_scale_inv"
+// expected-error @+1 {{source @kv_b's scale blocks do not transpose onto 128-column blocks; pack it as f32}}
+r1k.packed_weight @p : !r1.weight<256x1xf32> = [@kv_b] {head_rows = array<i64: 64, 0, 32>, transpose, row_scales}
+
+// -----
+
+// expected-error @+1 {{kind 'mla' needs param 'rank' of the right type}}
+r1k.kernel @k "mla" {heads = 4 : i64, nope = 32 : i64, rope = 16 : i64, v = 32 : i64, scale = 0.25 : f64, wtype = "bf16", wtype_uk = "bf16", prefill_absorbed = false, decode_absorbed = true}
+
+// -----
+
+r1.weight @kv_b : !r1.weight<256x64xbf16> = "kv_b"
+r1k.packed_weight @kvb : !r1.weight<256x64xbf16> = [@kv_b]
+r1k.kernel @k "mla" {heads = 4 : i64, nope = 32 : i64, rope = 16 : i64, v = 32 : i64, rank = 64 : i64, scale = 0.25 : f64, wtype = "bf16", wtype_uk = "bf16", prefill_absorbed = false, decode_absorbed = true}
+func.func @step(%q: memref<?x4x48xf32>, %lat: memref<?x64xf32>, %kpe: memref<?x1x16xf32>, %pos: memref<?xi32>, %o: memref<?x4x32xf32>) {
+  // An absorbed phase needs W_UK^T after kv_b.
+  // expected-error @+1 {{a 'mla' launch takes 4 inputs, 1 outputs and 2 weights}}
+  r1k.launch @k(%q, %lat, %kpe, %pos) -> (%o) weights [@kvb] {kv_offset = 0 : i64} : (memref<?x4x48xf32>, memref<?x64xf32>, memref<?x1x16xf32>, memref<?xi32>) -> (memref<?x4x32xf32>)
+  return
+}

@@ -140,3 +140,22 @@ func.func @moe_route(%x: tensor<?x128xf32>, %g: !r1.weight<16x128xbf16>, %b: !r1
   %ids2, %w2 = r1.moe.route %x, %f8 softmax {top_k = 2, num_groups = 1, topk_groups = 1, group_score = #r1.group_score<none>, normalize = false, scaling_factor = 1.0} : tensor<?x128xf32>, !r1.weight<16x128xf8E4M3FN, #r1.block_scaled<[128, 128]>> -> tensor<?x2xi32>, tensor<?x2xf32>
   return
 }
+
+// -----
+
+// MLA over the latent cache (r1-fuse-mla), W8A8's activation quantization
+// and the experts' quantize_activations (r1-select-weight-layout).
+// CHECK-LABEL: func.func @mla_w8a8
+// CHECK: r1.mla %arg0, %arg1, %arg2, %arg3, %arg4 layer 2 scale 2.500000e-01 prefill materialized decode absorbed : (tensor<?x4x48xf32>, tensor<?x64xf32>, tensor<?x1x16xf32>, tensor<?xi32>, !r1.weight<256x64xf8E4M3FN, #r1.block_scaled<[128, 128]>>) -> tensor<?x4x32xf32>
+// CHECK: r1.mla {{.*}} prefill absorbed decode materialized
+// CHECK: r1.quantize_f8 %arg1 block 128 : tensor<?x64xf32>
+// CHECK: r1.moe.experts {{.*}} {quantize_activations}
+func.func @mla_w8a8(%q: tensor<?x4x48xf32>, %latent: tensor<?x64xf32>, %k_pe: tensor<?x1x16xf32>, %positions: tensor<?xi32>,
+                    %kv_b: !r1.weight<256x64xf8E4M3FN, #r1.block_scaled<[128, 128]>>, %ids: tensor<?x2xi32>, %w: tensor<?x2xf32>,
+                    %g: !r1.weight<4x32x64xbf16>, %u: !r1.weight<4x32x64xbf16>, %d: !r1.weight<4x64x32xbf16>) {
+  %o = r1.mla %q, %latent, %k_pe, %positions, %kv_b layer 2 scale 0.25 prefill materialized decode absorbed : (tensor<?x4x48xf32>, tensor<?x64xf32>, tensor<?x1x16xf32>, tensor<?xi32>, !r1.weight<256x64xf8E4M3FN, #r1.block_scaled<[128, 128]>>) -> tensor<?x4x32xf32>
+  %o2 = r1.mla %q, %latent, %k_pe, %positions, %kv_b layer 3 scale 0.25 prefill absorbed decode materialized : (tensor<?x4x48xf32>, tensor<?x64xf32>, tensor<?x1x16xf32>, tensor<?xi32>, !r1.weight<256x64xf8E4M3FN, #r1.block_scaled<[128, 128]>>) -> tensor<?x4x32xf32>
+  %xq = r1.quantize_f8 %latent block 128 : tensor<?x64xf32>
+  %e = r1.moe.experts %xq, %ids, %w, %g, %u, %d {quantize_activations} : (tensor<?x64xf32>, tensor<?x2xi32>, tensor<?x2xf32>, !r1.weight<4x32x64xbf16>, !r1.weight<4x32x64xbf16>, !r1.weight<4x64x32xbf16>) -> tensor<?x64xf32>
+  return
+}
