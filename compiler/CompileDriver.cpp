@@ -8,6 +8,7 @@
 #include "compiler/HostToolchain.h"
 #include "compiler/Importer.h"
 #include "compiler/OutputFile.h"
+#include "compiler/ProgressReporter.h"
 #include "compiler/TargetSpecs.h"
 #include "compiler/Targets.h"
 #include "compiler/Version.h"
@@ -347,17 +348,11 @@ llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
     return err;
   if (llvm::Error err = check(writer.beginSection("weights")))
     return err;
-  auto lastReport = std::chrono::steady_clock::now();
-  auto progress = [&](uint64_t written, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - lastReport < std::chrono::seconds(2) && written != total)
-      return;
-    if (total < (64u << 20))
-      return;
-    lastReport = now;
-    log_ << llvm::formatv("r1c: package: weights {0:f2} / {1:f2} GB ({2:f0}%)\n", written / 1e9,
-                          total / 1e9, 100.0 * written / total);
-    log_.flush();
+  // Progress for models that take more than a moment to pack.
+  ProgressReporter reporter(log_, "r1c: package: weights", "tensors", options_.progressBar);
+  auto progress = [&](const PackStatus &s) {
+    if (s.bytesTotal >= (64u << 20))
+      reporter.update(s.bytesDone, s.bytesTotal, s.weightsDone, s.weightsTotal);
   };
   llvm::Expected<nlohmann::json> weights = packWeights(plan, **checkpoint, writer, progress);
   if (!weights)

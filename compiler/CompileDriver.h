@@ -47,6 +47,9 @@ struct CompileOptions {
   /// DeepSeek's W8A8 recipe: activations quantized per 1x128 block before
   /// FP8 projections (r1-select-weight-layout's w8a8).
   bool w8a8 = false;
+  /// Draw the weights' progress as a bar redrawn in place (stderr is a
+  /// terminal); else plain lines every 2 s.
+  bool progressBar = false;
   /// The command line, recorded in the artifact and the generated code.
   std::string commandLine;
 };

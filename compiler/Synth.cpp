@@ -10,6 +10,7 @@
 
 #include "compiler/Importer.h"
 #include "compiler/OutputFile.h"
+#include "compiler/ProgressReporter.h"
 #include "compiler/SafetensorsWriter.h"
 #include "dialects/R1Ops.h"
 
@@ -435,36 +436,25 @@ std::string formatBytes(uint64_t bytes) {
   return llvm::formatv("{0} bytes", bytes);
 }
 
-/// "r1c synth: 1.2 / 3.5 GB (34%), shard 1/1, 12 s" every 5% or 5 s.
+/// Progress of the bytes written and the shards finished, for models over
+/// kProgressMinBytes: a bar on a terminal, plain lines every 2 s otherwise.
 class Progress {
 public:
-  Progress(llvm::raw_ostream *log, uint64_t total, unsigned shards)
-      : log_(total >= kProgressMinBytes ? log : nullptr), total_(total), shards_(shards),
-        start_(Clock::now()), last_(start_) {}
+  Progress(llvm::raw_ostream *log, bool bar, uint64_t total, unsigned shards)
+      : total_(total), shards_(shards) {
+    if (log && total >= kProgressMinBytes)
+      reporter_.emplace(*log, "r1c synth:", "shards", bar);
+  }
 
-  void update(uint64_t done, unsigned shard) {
-    if (!log_)
-      return;
-    Clock::time_point now = Clock::now();
-    if (done - lastBytes_ < total_ / 20 && now - last_ < std::chrono::seconds(5))
-      return;
-    lastBytes_ = done;
-    last_ = now;
-    bool giga = total_ >= 1'000'000'000;
-    double unit = giga ? 1e9 : 1e6;
-    *log_ << llvm::formatv("r1c synth: {0:F1} / {1:F1} {2} ({3}%), shard {4}/{5}, {6} s\n",
-                           done / unit, total_ / unit, giga ? "GB" : "MB",
-                           unsigned(100.0 * done / total_), shard, shards_,
-                           unsigned(secondsSince(start_)));
-    log_->flush();
+  void update(uint64_t done, unsigned shardsDone) {
+    if (reporter_)
+      reporter_->update(done, total_, shardsDone, shards_);
   }
 
 private:
-  llvm::raw_ostream *log_;
+  std::optional<ProgressReporter> reporter_;
   uint64_t total_;
   unsigned shards_;
-  Clock::time_point start_, last_;
-  uint64_t lastBytes_ = 0;
 };
 
 /// The output directory: complete, or removed (with whatever this run wrote
@@ -589,7 +579,7 @@ llvm::Error writeShard(const SynthPlan &plan, const SynthOptions &options, unsig
       return err;
     done += used;
     used = 0;
-    progress.update(done, shard + 1);
+    progress.update(done, shard);
     return llvm::Error::success();
   };
   for (const SynthTensor *tensor : tensors) {
@@ -635,10 +625,11 @@ llvm::Error writeSynth(const SynthPlan &plan, const SynthOptions &options) {
   // 2. The safetensors files, then the index, the config and the tokenizer.
   std::vector<uint8_t> chunk(kChunkBytes);
   uint64_t done = 0;
-  Progress progress(options.log, plan.totalBytes, plan.shardCount);
+  Progress progress(options.log, options.progressBar, plan.totalBytes, plan.shardCount);
   for (unsigned shard = 0; shard < plan.shardCount; ++shard)
     if (llvm::Error err = writeShard(plan, options, shard, out, chunk, done, progress))
       return err;
+  progress.update(done, plan.shardCount);
   if (plan.shardCount > 1)
     if (llvm::Error err = writeText(out, "model.safetensors.index.json", indexText(plan)))
       return err;

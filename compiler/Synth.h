@@ -50,6 +50,8 @@ struct SynthOptions {
   uint64_t shardBytes = 5'000'000'000ULL;
   /// Progress lines (for models over 100 MB) and the summary; null: silent.
   llvm::raw_ostream *log = nullptr;
+  /// Draw progress as a bar redrawn in place (the log is a terminal).
+  bool progressBar = false;
 };
 
 /// How a tensor's values are drawn (docs/synth.md gives the distributions).

@@ -258,7 +258,12 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
                                            const PackProgress &progress) {
   constexpr uint64_t kChunkBytes = 16u << 20;
   const uint64_t total = packedWeightBytes(plan);
-  uint64_t done = 0;
+  uint64_t done = 0, weightsDone = 0;
+  const uint64_t weightsTotal = uint64_t(llvm::range_size(plan.getOps<r1k::PackedWeightOp>()));
+  auto report = [&] {
+    if (progress)
+      progress({done, total, weightsDone, weightsTotal});
+  };
   std::vector<float> converted;
   nlohmann::json list = nlohmann::json::array();
   auto status = [&](const runtime::Status &s) -> llvm::Error {
@@ -327,8 +332,7 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
       if (llvm::Error err = status(written))
         return err;
       done += bytes;
-      if (progress)
-        progress(done, total);
+      report();
     }
     return llvm::Error::success();
   };
@@ -357,8 +361,8 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
       if (llvm::Error err = status(writer.write(bytes->data(), bytes->size())))
         return std::move(err);
       done += bytes->size();
-      if (progress)
-        progress(done, total);
+      ++weightsDone;
+      report();
       llvm::ArrayRef<int64_t> rows = *packed.getHeadRows();
       std::string layout = "rows " + std::to_string(rows[1]) + ".." +
                            std::to_string(rows[1] + rows[2]) + " of every " +
@@ -486,6 +490,8 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
                     {"sources", sources},
                     {"role", packed.getMtp() ? "mtp (kept for speculative decoding; no step reads it)"
                                              : "step"}});
+    ++weightsDone;
+    report();
   }
   return list;
 }

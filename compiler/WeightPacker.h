@@ -23,8 +23,14 @@
 
 namespace r1 {
 
-/// Called now and then with bytes written so far and the total.
-using PackProgress = std::function<void(uint64_t done, uint64_t total)>;
+/// Where packing is: bytes and packed weights written so far, and the totals.
+struct PackStatus {
+  uint64_t bytesDone = 0, bytesTotal = 0;
+  uint64_t weightsDone = 0, weightsTotal = 0;
+};
+
+/// Called now and then (every chunk and after every weight).
+using PackProgress = std::function<void(const PackStatus &)>;
 
 /// Writes the weights section; returns the manifest's "weights" list (name,
 /// dtype, shape, offset, bytes, layout, sources), in the order the generated

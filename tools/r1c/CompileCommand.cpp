@@ -8,7 +8,11 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <memory>
+#include <string_view>
 #include <string>
 #include <tuple>
 
@@ -26,6 +30,9 @@ int runCompile(CompileArgs &args) {
   args.options.keepMtp = !args.noMtp;
   r1::CompileFailure failure = r1::CompileFailure::BadInput;
   llvm::raw_ostream &log = args.quiet ? llvm::nulls() : llvm::errs();
+  const char *term = std::getenv("TERM");
+  args.options.progressBar = !args.quiet && ::isatty(STDERR_FILENO) &&
+                             !(term && std::string_view(term) == "dumb");
   if (llvm::Error err = r1::compileModel(args.options, log, &failure)) {
     switch (failure) {
     case r1::CompileFailure::BadInput:

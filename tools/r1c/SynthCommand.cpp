@@ -9,9 +9,13 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace r1c_tool {
 
@@ -71,6 +75,8 @@ int runSynth(const SynthArgs &args) {
   options.dtype = args.dtype == "bf16" ? r1::SynthDType::BF16 : r1::SynthDType::Auto;
   options.tokenizerDir = args.tokenizer;
   options.log = &llvm::errs();
+  const char *term = std::getenv("TERM");
+  options.progressBar = ::isatty(STDERR_FILENO) && !(term && std::string_view(term) == "dumb");
   std::optional<uint64_t> shardBytes = parseByteCount(args.shardBytes);
   if (!shardBytes)
     return usageError("--shard-bytes: '" + args.shardBytes +
