@@ -95,6 +95,14 @@ void Session::reset() {
   ::madvise(kv_, kvMapped_, MADV_DONTNEED);
 }
 
+Status Session::rewind(int64_t position) {
+  if (position < 0 || position > position_)
+    return Status::badInput("cannot rewind to position " + std::to_string(position) +
+                            ": the session is at " + std::to_string(position_));
+  position_ = position;
+  return Status::success();
+}
+
 Status Session::step(std::span<const int32_t> tokens, LogitsMode mode, r1_precision precision,
                      float *logits) {
   const ModelManifest &m = model_.manifest();

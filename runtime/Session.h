@@ -64,6 +64,13 @@ public:
   /// refaulted as zero), as a fresh Session.
   void reset();
 
+  /// Back to `position` (<= position()), keeping the cache of the tokens
+  /// before it: the next step overwrites the rows from there on, and a step
+  /// never reads a row past its own positions, so what was cached beyond is
+  /// never seen. Chat uses it to reuse a conversation's common prefix.
+  /// Errors: a position outside [0, position()] (kBadInput).
+  Status rewind(int64_t position);
+
   const Model &model() const { return model_; }
   int64_t position() const { return position_; }
   int64_t capacity() const { return capacity_; }

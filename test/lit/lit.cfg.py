@@ -11,6 +11,7 @@
 #                       that generate tiny models say `REQUIRES: shared`.
 
 import os
+import shutil
 import subprocess
 
 import lit.formats
@@ -28,6 +29,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.r1c_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["r1c", "r1c-opt"], [config.r1c_tools_dir])
 
+config.substitutions.append(("%r1run", os.path.join(config.r1c_tools_dir, "r1run")))
 config.substitutions.append(("%configs", os.path.join(config.r1c_src_root, "models", "configs")))
 config.substitutions.append(("%shared", config.r1c_shared_dir))
 config.substitutions.append(("%python", config.r1c_data_python))
@@ -54,3 +56,9 @@ if missing is None:
     config.available_features.add("shared")
 else:
     lit_config.warning("tests that need ../shared are skipped (UNSUPPORTED): %s" % missing)
+
+# r1run chat's interactive test drives it in tmux (scripts/setup.sh installs it).
+if shutil.which("tmux"):
+    config.available_features.add("tmux")
+else:
+    lit_config.warning("r1run chat's terminal test is skipped (UNSUPPORTED): no tmux")

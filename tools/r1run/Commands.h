@@ -1,8 +1,8 @@
 //===- Commands.h - The commands of r1run and what they share -------------===//
 //
 // r1run has a default form (`r1run ARTIFACT --tokens ...`: run a prompt) and
-// two subcommands (`info`, `bench`), each in its own file. Each adds its
-// options to the CLI11 app and returns a function that runs it once the
+// subcommands (`info`, `bench`, `tokenize`, `generate`, `chat`), each in its own file. Each adds
+// its options to the CLI11 app and returns a function that runs it once the
 // command line is parsed (-1 when the command was not the one given).
 //
 //===----------------------------------------------------------------------===//
@@ -11,6 +11,7 @@
 
 #include "runtime/R1Abi.h"
 #include "runtime/Status.h"
+#include "runtime/tokenizer/Tokenizer.h"
 
 #include <CLI/CLI.hpp>
 
@@ -54,6 +55,13 @@ using CommandRunner = std::function<int()>;
 CommandRunner addRunCommand(CLI::App &app);
 CommandRunner addInfoCommand(CLI::App &app);
 CommandRunner addBenchCommand(CLI::App &app);
+CommandRunner addTokenizeCommand(CLI::App &app);
+CommandRunner addGenerateCommand(CLI::App &app);
+CommandRunner addChatCommand(CLI::App &app);
+
+/// The tokenizer of a model directory (tokenizer.json, tokenizer_config.json)
+/// or of an artifact (its sections of those names, checksums verified).
+r1::runtime::Result<r1::runtime::Tokenizer> loadTokenizer(const std::string &source);
 
 } // namespace r1run_tool
 

@@ -1,9 +1,10 @@
 //===- main.cpp - r1run: run an r1c artifact ------------------------------===//
 //
 // Parses the command line and calls the runtime library; no logic of its own.
-// `r1run ARTIFACT ...` runs a prompt (RunCommand.cpp); `r1run info` and
-// `r1run bench` are subcommands. Exit codes (docs/r1run.md): 0 ok, 1 bad
-// input, 2 bad usage, 3 output not written, 4 runtime failure.
+// `r1run ARTIFACT ...` runs a prompt (RunCommand.cpp); `r1run info`,
+// `r1run bench`, `r1run tokenize`, `r1run generate` and `r1run chat` are subcommands. Exit codes
+// (docs/r1run.md): 0 ok, 1 bad input, 2 bad usage, 3 output not written,
+// 4 runtime failure.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,17 +19,22 @@ int main(int argc, char **argv) {
                "  r1run ARTIFACT [--tokens 1,2,3] [OPTIONS]   run a prompt, generate greedily\n"
                "  r1run --verify ARTIFACT                     check every section's checksum\n"
                "  r1run info ARTIFACT                         what the artifact holds\n"
-               "  r1run bench ARTIFACT [OPTIONS]              prefill and decode tokens/s",
+               "  r1run bench ARTIFACT [OPTIONS]              prefill and decode tokens/s\n"
+               "  r1run tokenize ARTIFACT_OR_MODEL_DIR        text <-> token ids (JSON lines)\n"
+               "  r1run generate ARTIFACT --prompt TEXT       one answer, R1's chat format\n"
+               "  r1run chat ARTIFACT                         an interactive conversation",
                "r1run"};
-  // An artifact path is the main form's positional; "info" and "bench" are
-  // always commands, so a file with one of those names is given as ./info.
+  // An artifact path is the main form's positional; "info", "bench" and
+  // "tokenize" are always commands, so a file with one of those names is
+  // given as ./info.
   app.require_subcommand(0, 1);
   app.footer(
       "Run 'r1run COMMAND --help' for a command's options. Documentation: docs/r1run.md.\n"
       "Exit codes: 0 ok, 1 bad input, 2 bad usage, 3 output not written, 4 runtime failure.");
 
   std::vector<CommandRunner> commands = {addInfoCommand(app), addBenchCommand(app),
-                                         addRunCommand(app)};
+                                         addTokenizeCommand(app), addGenerateCommand(app),
+                                         addChatCommand(app), addRunCommand(app)};
 
   app.failure_message([](const CLI::App *, const CLI::Error &e) {
     return "r1run: error: " + std::string(e.what()) + "; see 'r1run --help'\n";
@@ -37,7 +43,7 @@ int main(int argc, char **argv) {
   // CLI11 takes a subcommand name anywhere; `r1run model.r1 info` would run
   // `info` without an artifact, so say what was meant instead.
   auto misplacedCommand = [&app]() -> const char * {
-    for (const char *name : {"info", "bench"})
+    for (const char *name : {"info", "bench", "tokenize", "generate", "chat"})
       if (app.got_subcommand(name) && app.get_option("ARTIFACT")->count() > 0)
         return name;
     return nullptr;

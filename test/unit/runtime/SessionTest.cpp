@@ -177,6 +177,26 @@ TEST_F(SessionTest, ResetStartsOver) {
   EXPECT_TRUE(sameBits(first, second));
 }
 
+TEST_F(SessionTest, RewindReusesTheCommonPrefix) {
+  // Run A then B, rewind to after A, run C: the same logits as A then C.
+  std::vector<int32_t> a = prompt(6), b = {1, 2, 3, 4}, c = {5, 6, 7};
+  std::vector<int32_t> ac = a;
+  ac.insert(ac.end(), c.begin(), c.end());
+  std::vector<float> want = run(ac, 0);
+  std::unique_ptr<Session> s = session();
+  ASSERT_TRUE(s->step(a, LogitsMode::kLast, R1_PRECISION_FP32, nullptr).ok());
+  ASSERT_TRUE(s->step(b, LogitsMode::kLast, R1_PRECISION_FP32, nullptr).ok());
+  ASSERT_TRUE(s->rewind(6).ok());
+  EXPECT_EQ(s->position(), 6);
+  std::vector<float> got(c.size() * kVocab);
+  ASSERT_TRUE(s->step(c, LogitsMode::kAll, R1_PRECISION_FP32, got.data()).ok());
+  EXPECT_TRUE(sameBits(got, std::vector<float>(want.end() - std::ptrdiff_t(got.size()), want.end())));
+  Status bad = s->rewind(10);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.message(), "cannot rewind to position 10: the session is at 9");
+  EXPECT_FALSE(s->rewind(-1).ok());
+}
+
 TEST_F(SessionTest, ContextDefaultsAndLimits) {
   std::unique_ptr<Session> s = session();
   EXPECT_EQ(s->capacity(), toy::kMaxPositions) << "min(max_positions, 4096)";

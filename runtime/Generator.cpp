@@ -1,0 +1,118 @@
+//===- Generator.cpp - Sampled text generation over a Session -------------===//
+
+#include "runtime/Generator.h"
+
+#include "runtime/StopStrings.h"
+#include "runtime/tokenizer/StreamDecoder.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace r1::runtime {
+
+const char *finishReasonName(FinishReason reason) {
+  switch (reason) {
+  case FinishReason::kEos:
+  case FinishReason::kStop:
+    return "stop";
+  case FinishReason::kLength:
+    return "length";
+  case FinishReason::kContext:
+    return "context";
+  case FinishReason::kCancelled:
+    return "cancelled";
+  }
+  return "stop";
+}
+
+Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
+                                  std::span<const int32_t> prompt,
+                                  const GenerationOptions &options, const TokenSink &onToken) {
+  using Clock = std::chrono::steady_clock;
+  if (Status s = options.sampling.validate(); !s.ok())
+    return s;
+  if (prompt.empty())
+    return Status::badInput("the prompt is empty");
+  const int64_t room = session.capacity() - session.position() - int64_t(prompt.size());
+  if (room < 1)
+    return Status::badInput("the prompt has " + std::to_string(prompt.size()) +
+                            " tokens and the context " + std::to_string(session.capacity()) +
+                            " (" + std::to_string(session.position()) +
+                            " used): no room to generate; raise --ctx or shorten the prompt");
+  if (options.maxNewTokens < 1)
+    return Status::badInput("--max-tokens must be at least 1");
+
+  const ModelManifest &manifest = session.model().manifest();
+  const int32_t vocab = int32_t(manifest.vocabSize);
+  std::vector<int32_t> eos = manifest.eosTokenIds;
+  if (std::optional<int32_t> id = tokenizer.eosId())
+    eos.push_back(*id);
+  auto isEos = [&](int32_t id) { return std::find(eos.begin(), eos.end(), id) != eos.end(); };
+
+  GenerationResult result;
+  std::vector<float> logits(static_cast<size_t>(vocab));
+  std::vector<int32_t> history(prompt.begin(), prompt.end());
+  Sampler sampler(options.sampling, vocab);
+  StreamDecoder decoder(tokenizer, /*skipSpecial=*/true);
+  StopStrings stops(options.stop);
+  auto emit = [&](int32_t id, const std::string &text) {
+    result.text += text;
+    if (onToken)
+      onToken(id, text);
+  };
+
+  // 1. The prompt.
+  auto start = Clock::now();
+  if (Status s = session.step(prompt, LogitsMode::kLast, options.precision, logits.data());
+      !s.ok())
+    return s;
+  result.stats.prefillTokens = int64_t(prompt.size());
+  result.stats.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  // 2. One token per step until a reason to stop.
+  const int64_t limit = std::min(options.maxNewTokens, room);
+  start = Clock::now();
+  for (;;) {
+    if (options.cancel && options.cancel->load()) {
+      result.finish = FinishReason::kCancelled;
+      break;
+    }
+    int32_t id = sampler.sample(logits.data(), history);
+    history.push_back(id);
+    result.tokens.push_back(id);
+    if (isEos(id)) {
+      emit(id, "");
+      result.finish = FinishReason::kEos;
+      break;
+    }
+    StopStrings::Output out = stops.feed(decoder.push(id));
+    emit(id, out.text);
+    if (out.stopped) {
+      result.finish = FinishReason::kStop;
+      break;
+    }
+    if (int64_t(result.tokens.size()) >= limit) {
+      result.finish = limit < options.maxNewTokens ? FinishReason::kContext : FinishReason::kLength;
+      break;
+    }
+    if (Status s = session.step(std::span<const int32_t>(&id, 1), LogitsMode::kLast,
+                                options.precision, logits.data());
+        !s.ok())
+      return s;
+    ++result.stats.decodeSteps;
+  }
+  result.stats.decodeSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  // 3. What is still held: a character's first bytes, a possible stop string.
+  std::string rest;
+  if (!stops.stopped()) {
+    StopStrings::Output out = stops.feed(decoder.finish());
+    rest = out.text;
+    if (!out.stopped)
+      rest += stops.finish();
+  }
+  emit(-1, rest);
+  return result;
+}
+
+} // namespace r1::runtime
