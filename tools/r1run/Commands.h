@@ -11,7 +11,6 @@
 
 #include "runtime/R1Abi.h"
 #include "runtime/Status.h"
-#include "runtime/tokenizer/Tokenizer.h"
 
 #include <CLI/CLI.hpp>
 
@@ -59,9 +58,6 @@ CommandRunner addTokenizeCommand(CLI::App &app);
 CommandRunner addGenerateCommand(CLI::App &app);
 CommandRunner addChatCommand(CLI::App &app);
 
-/// The tokenizer of a model directory (tokenizer.json, tokenizer_config.json)
-/// or of an artifact (its sections of those names, checksums verified).
-r1::runtime::Result<r1::runtime::Tokenizer> loadTokenizer(const std::string &source);
 
 } // namespace r1run_tool
 

@@ -11,9 +11,10 @@
 #include "runtime/Model.h"
 #include "runtime/chat/OfficialPrompts.h"
 #include "runtime/chat/ReasoningSplitter.h"
+#include "runtime/TokenizerSource.h"
 #include "tools/r1run/Commands.h"
 #include "tools/r1run/GenerationFlags.h"
-#include "tools/r1run/PromptBuilder.h"
+#include "runtime/ChatPrompt.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,10 +1,8 @@
-//===- PromptBuilder.cpp - From the user's words to prompt token ids ------===//
+//===- ChatPrompt.cpp - From the user's words to prompt token ids ---------===//
 
-#include "tools/r1run/PromptBuilder.h"
+#include "runtime/ChatPrompt.h"
 
-namespace r1run_tool {
-
-using namespace r1::runtime;
+namespace r1::runtime {
 
 Result<R1ChatTokens> chatTokensFor(const Tokenizer &tok, const std::string &source) {
   R1ChatTokens tokens;
@@ -36,4 +34,4 @@ Result<std::vector<int32_t>> promptIds(const Tokenizer &tokenizer, const R1ChatT
   return tokenizer.encode(rendered->text, /*parseSpecial=*/true);
 }
 
-} // namespace r1run_tool
+} // namespace r1::runtime
