@@ -34,6 +34,7 @@ CommandRunner addImportCommand(CLI::App &app);
 CommandRunner addCompileCommand(CLI::App &app);
 CommandRunner addSynthCommand(CLI::App &app);
 CommandRunner addPlanCommand(CLI::App &app);
+CommandRunner addEvalCommand(CLI::App &app);
 
 } // namespace r1c_tool
 

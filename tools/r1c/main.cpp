@@ -34,7 +34,8 @@ int main(int argc, char **argv) {
              "Exit codes: 0 ok, 1 bad input, 2 bad usage, 3 output not written, 4 a tool failed.");
 
   std::vector<CommandRunner> commands = {addImportCommand(app), addCompileCommand(app),
-                                         addSynthCommand(app), addPlanCommand(app)};
+                                         addSynthCommand(app), addPlanCommand(app),
+                                         addEvalCommand(app)};
 
   // One line, like every other r1c error, pointing at the help.
   app.failure_message([](const CLI::App *, const CLI::Error &e) {

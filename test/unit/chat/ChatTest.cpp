@@ -1,5 +1,6 @@
 //===- ChatTest.cpp - R1 prompt rendering, official prompts, reasoning split ===//
 
+#include "runtime/chat/BoxedAnswer.h"
 #include "runtime/chat/ChatFormat.h"
 #include "runtime/chat/OfficialPrompts.h"
 #include "runtime/chat/ReasoningSplitter.h"
@@ -159,6 +160,46 @@ TEST(ReasoningSplitter, HoldsBackOnlyAPossibleTag) {
   t = s.feed("x");
   EXPECT_EQ(t.reasoning, "</x");
   EXPECT_FALSE(s.inAnswer());
+}
+
+} // namespace
+} // namespace r1::runtime
+
+namespace r1::runtime {
+namespace {
+
+TEST(BoxedAnswer, LastCompleteBoxWithNestedBraces) {
+  EXPECT_EQ(lastBoxed("so \\boxed{1} then \\boxed{\\frac{1}{2}}."), "\\frac{1}{2}");
+  EXPECT_EQ(lastBoxed("escaped \\boxed{\\{a\\}}"), "\\{a\\}");
+  // The last one is cut off: the one before it counts.
+  EXPECT_EQ(lastBoxed("\\boxed{42} and \\boxed{4"), "42");
+  EXPECT_EQ(lastBoxed("no box here"), std::nullopt);
+  EXPECT_EQ(lastBoxed("\\boxed{"), std::nullopt);
+}
+
+TEST(BoxedAnswer, Normalize) {
+  EXPECT_EQ(normalizeAnswer(" $\\dfrac{1}{2}$ "), "\\frac{1}{2}");
+  EXPECT_EQ(normalizeAnswer("\\left( 1, 2 \\right)."), "(1,2)");
+  EXPECT_EQ(normalizeAnswer("\\text{Paris}"), "Paris");
+  EXPECT_EQ(normalizeAnswer("10\\!000"), "10000");
+}
+
+TEST(BoxedAnswer, PassAtOneAndConsensus) {
+  // 4 samples: two say 5, one says 6, one has no box.
+  ProblemScore s = scoreProblem({"5", "6", std::nullopt, " 5 "}, "5");
+  EXPECT_DOUBLE_EQ(s.pass1, 0.5);
+  EXPECT_EQ(s.majority, "5");
+  EXPECT_TRUE(s.consCorrect);
+  EXPECT_EQ(s.correct, (std::vector<bool>{true, false, false, true}));
+  // A tie goes to the answer seen first; here that one is wrong.
+  ProblemScore tie = scoreProblem({"7", "5", "7", "5"}, "5");
+  EXPECT_DOUBLE_EQ(tie.pass1, 0.5);
+  EXPECT_EQ(tie.majority, "7");
+  EXPECT_FALSE(tie.consCorrect);
+  ProblemScore none = scoreProblem({std::nullopt, std::nullopt}, "5");
+  EXPECT_DOUBLE_EQ(none.pass1, 0.0);
+  EXPECT_EQ(none.majority, "");
+  EXPECT_FALSE(none.consCorrect);
 }
 
 } // namespace
