@@ -34,9 +34,15 @@ rm -rf "$out/phases"
 "$build/bin/r1c" compile "$model" --target host -o "$out/model.r1" --dump-phases-to "$out/phases"
 "$build/bin/r1run" info "$out/model.r1"
 
-# Until the tokenizer lands in r1run, the prompt is token ids: the R1 chat
-# prefix "<｜begin▁of▁sentence｜><｜User｜>" (0, 128803) and generation is greedy.
-echo "quickstart.sh: r1run $out/model.r1 --tokens 0,128803 --generate 32"
-"$build/bin/r1run" "$out/model.r1" --tokens 0,128803 --generate 32
-echo "quickstart.sh: the weights are random, so these ids are random text; the phases of the" \
+# One question through R1's chat format with R1's sampling defaults; a model
+# directory without an R1 tokenizer gets token ids instead.
+if "$build/bin/r1run" generate "$out/model.r1" --prompt "What is 17 * 23?" --max-tokens 1 \
+     >/dev/null 2>&1; then
+  echo "quickstart.sh: r1run generate $out/model.r1 --prompt 'What is 17 * 23?' --max-tokens 48 --seed 1"
+  "$build/bin/r1run" generate "$out/model.r1" --prompt "What is 17 * 23?" --max-tokens 48 --seed 1
+else
+  echo "quickstart.sh: r1run $out/model.r1 --tokens 0,128803 --generate 32 (no R1 tokenizer)"
+  "$build/bin/r1run" "$out/model.r1" --tokens 0,128803 --generate 32
+fi
+echo "quickstart.sh: the weights are random, so the text is random too; the phases of the" \
      "compile are in $out/phases"
