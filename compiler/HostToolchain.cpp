@@ -3,13 +3,11 @@
 #include "compiler/HostToolchain.h"
 
 #include "codegen/host/EmbeddedFiles.h"
+#include "compiler/ExternalTool.h"
 
-#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
 
@@ -17,21 +15,7 @@ namespace r1 {
 
 namespace {
 
-llvm::Error fail(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-llvm::Error writeFile(llvm::StringRef path, llvm::StringRef contents) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return fail(path + ": " + ec.message());
-  os << contents;
-  os.close();
-  if (os.has_error())
-    return fail(path + ": " + os.error().message());
-  return llvm::Error::success();
-}
+llvm::Error fail(const llvm::Twine &message) { return toolError(message); }
 
 } // namespace
 
@@ -68,51 +52,31 @@ llvm::Expected<std::vector<char>> compileSharedObject(const CxxCompiler &cxx,
                                                       llvm::StringRef source,
                                                       const std::vector<std::string> &flags) {
   // 1. A work directory with the source and the headers it includes.
-  llvm::SmallString<128> dir;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("r1c-host", dir))
-    return fail("cannot create a temporary directory: " + ec.message());
-  auto path = [&](llvm::StringRef name) {
-    llvm::SmallString<128> p(dir);
-    llvm::sys::path::append(p, name);
-    return std::string(p);
-  };
+  llvm::Expected<std::string> workDir = createWorkDirectory("r1c-host");
+  if (!workDir)
+    return workDir.takeError();
+  const std::string &dir = *workDir;
+  auto path = [&](llvm::StringRef name) { return pathIn(dir, name); };
   for (size_t i = 0; i < kHostKernelFileCount; ++i)
-    if (llvm::Error err = writeFile(path(kHostKernelFiles[i].name), kHostKernelFiles[i].contents))
+    if (llvm::Error err =
+            writeTextFile(path(kHostKernelFiles[i].name), kHostKernelFiles[i].contents))
       return std::move(err);
   std::string cpp = path("model.cpp"), so = path("model.so"), log = path("compile.log");
-  if (llvm::Error err = writeFile(cpp, source))
+  if (llvm::Error err = writeTextFile(cpp, source))
     return std::move(err);
 
   // 2. Compile.
-  std::vector<std::string> args = {cxx.path};
+  ToolInvocation compile{{cxx.path}, log};
   for (const std::string &f : baseCxxFlags())
-    args.push_back(f);
+    compile.args.push_back(f);
   for (const std::string &f : flags)
-    args.push_back(f);
-  args.insert(args.end(), {"-I", std::string(dir), "-o", so, cpp});
-  std::vector<llvm::StringRef> argv(args.begin(), args.end());
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(log),
-                                                llvm::StringRef(log)};
-  std::string message;
-  int rc = llvm::sys::ExecuteAndWait(cxx.path, argv, std::nullopt, redirects, 0, 0, &message);
-  if (rc != 0) {
-    std::string first;
-    if (auto text = llvm::MemoryBuffer::getFile(log)) {
-      llvm::StringRef all = (*text)->getBuffer();
-      llvm::SmallVector<llvm::StringRef> lines;
-      all.split(lines, '\n');
-      for (llvm::StringRef line : lines)
-        if (line.contains("error")) {
-          first = line.trim().str();
-          break;
-        }
-      if (first.empty())
-        first = all.split('\n').first.trim().str();
-    }
+    compile.args.push_back(f);
+  compile.args.insert(compile.args.end(), {"-I", dir, "-o", so, cpp});
+  ToolResult ran = runTool(compile);
+  if (ran.exitCode != 0)
     return fail("the generated code did not compile with " + cxx.path + " (exit " +
-                llvm::Twine(rc) + (message.empty() ? "" : ", " + message) + "): " + first +
-                "; the files are in " + dir + " (log: compile.log)");
-  }
+                llvm::Twine(ran.exitCode) + (ran.message.empty() ? "" : ", " + ran.message) +
+                "): " + firstErrorLine(log) + "; the files are in " + dir + " (log: compile.log)");
 
   // 3. Read the shared object and clean up.
   auto bytes = llvm::MemoryBuffer::getFile(so, /*IsText=*/false, /*RequiresNullTerminator=*/false);

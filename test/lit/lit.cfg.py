@@ -62,3 +62,24 @@ if shutil.which("tmux"):
     config.available_features.add("tmux")
 else:
     lit_config.warning("r1run chat's terminal test is skipped (UNSUPPORTED): no tmux")
+
+# The CUDA toolchain tests (REQUIRES: nvcc) need nvcc, ptxas and fatbinary,
+# looked for as r1c looks (compiler/CudaToolchain.h); they need no GPU.
+def cuda_toolkit_available():
+    for var in ("R1C_CUDA_PATH", "CUDA_HOME"):
+        if os.environ.get(var):
+            config.environment[var] = os.environ[var]
+    tools = ("nvcc", "ptxas", "fatbinary")
+    roots = [os.environ.get("R1C_CUDA_PATH")] if os.environ.get("R1C_CUDA_PATH") else \
+        [os.environ.get("CUDA_HOME"), "/usr/local/cuda"]
+    for root in filter(None, roots):
+        if all(os.access(os.path.join(root, "bin", t), os.X_OK) for t in tools):
+            return True
+    return not os.environ.get("R1C_CUDA_PATH") and all(shutil.which(t) for t in tools)
+
+
+if cuda_toolkit_available():
+    config.available_features.add("nvcc")
+else:
+    lit_config.warning("CUDA toolchain tests are skipped (UNSUPPORTED): no nvcc, ptxas and "
+                       "fatbinary (CUDA toolkit 12.0+; set CUDA_HOME or R1C_CUDA_PATH)")

@@ -35,6 +35,9 @@ CommandRunner addCompileCommand(CLI::App &app);
 CommandRunner addSynthCommand(CLI::App &app);
 CommandRunner addPlanCommand(CLI::App &app);
 CommandRunner addEvalCommand(CLI::App &app);
+CommandRunner addTargetsCommand(CLI::App &app);
+/// Internal (hidden from --help): the CUDA toolchain step on a .cu file.
+CommandRunner addCudaCompileCommand(CLI::App &app);
 
 } // namespace r1c_tool
 

@@ -35,7 +35,8 @@ int main(int argc, char **argv) {
 
   std::vector<CommandRunner> commands = {addImportCommand(app), addCompileCommand(app),
                                          addSynthCommand(app), addPlanCommand(app),
-                                         addEvalCommand(app)};
+                                         addEvalCommand(app), addTargetsCommand(app),
+                                         addCudaCompileCommand(app)};
 
   // One line, like every other r1c error, pointing at the help.
   app.failure_message([](const CLI::App *, const CLI::Error &e) {
