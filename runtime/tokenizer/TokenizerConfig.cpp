@@ -110,7 +110,7 @@ std::optional<json> parseObject(std::string_view text, Fields &f) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) { // parse errors, and numbers out of range
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, ...".
     std::string what = e.what();
     if (size_t bracket = what.find("] "); what.starts_with("[json.") && bracket != what.npos)

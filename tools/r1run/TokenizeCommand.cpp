@@ -44,7 +44,7 @@ std::string answer(const Tokenizer &tokenizer, const TokenizeArgs &args, const s
   json input;
   try {
     input = json::parse(line);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) { // parse errors, and numbers out of range
     // e.what(): "[json.exception.parse_error.101] parse error at line 1, column 3: ...".
     std::string what = e.what();
     size_t column = what.find("column ");
