@@ -11,12 +11,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Generator.h"
-#include "runtime/Model.h"
 #include "runtime/chat/ReasoningSplitter.h"
-#include "runtime/TokenizerSource.h"
 #include "tools/r1run/Commands.h"
 #include "tools/r1run/GenerationFlags.h"
-#include "runtime/ChatPrompt.h"
 
 #include <nlohmann/json.hpp>
 
@@ -58,21 +55,12 @@ int runChat(ChatArgs &args) {
   GenerationFlags &f = args.flags;
   if (Status s = f.sampling.validate(); !s.ok())
     return usageError(s.message());
-  Result<std::unique_ptr<Model>> model = Model::load(f.artifact);
-  if (!model.ok())
-    return report(model.status());
-  Result<Tokenizer> tokenizer = loadTokenizer(f.artifact);
-  if (!tokenizer.ok())
-    return report(tokenizer.status());
-  Result<R1ChatTokens> chat = chatTokensFor(*tokenizer, f.artifact);
-  if (!chat.ok())
-    return report(chat.status());
-  SessionOptions sessionOptions;
-  sessionOptions.ctx = f.ctx;
-  sessionOptions.threads = f.threads;
-  Result<std::unique_ptr<Session>> session = Session::create(**model, sessionOptions);
-  if (!session.ok())
-    return report(session.status());
+  Result<ChatModel> loaded = loadChatModel(f);
+  if (!loaded.ok())
+    return report(loaded.status());
+  const Tokenizer &tokenizer = *loaded->tokenizer;
+  const R1ChatTokens &chat = loaded->tokens;
+  Session &session = *loaded->session;
   installInterruptHandler();
 
   const bool tty = ::isatty(STDOUT_FILENO);
@@ -83,7 +71,7 @@ int runChat(ChatArgs &args) {
   std::fprintf(stderr,
                "r1run chat: %s (context %lld tokens). /reset, /save FILE, /exit; Ctrl-C stops "
                "an answer.\n",
-               f.artifact.c_str(), static_cast<long long>((*session)->capacity()));
+               f.artifact.c_str(), static_cast<long long>(session.capacity()));
   std::string line;
   for (;;) {
     if (tty)
@@ -104,7 +92,7 @@ int runChat(ChatArgs &args) {
     if (line == "/reset") {
       conversation.resize(args.system.empty() ? 0 : 1);
       cached.clear();
-      (*session)->reset();
+      session.reset();
       std::fprintf(stderr, "r1run: conversation reset\n");
       continue;
     }
@@ -134,7 +122,7 @@ int runChat(ChatArgs &args) {
     conversation.push_back({"user", line});
     std::vector<std::string> notices;
     Result<std::vector<int32_t>> ids =
-        promptIds(*tokenizer, *chat, conversation, !f.noThinkPrefix,
+        promptIds(tokenizer, chat, conversation, !f.noThinkPrefix,
                   conversation.size() <= 2 ? &notices : nullptr);
     if (!ids.ok())
       return report(ids.status());
@@ -143,15 +131,11 @@ int runChat(ChatArgs &args) {
     size_t common = 0;
     while (common < cached.size() && common + 1 < ids->size() && cached[common] == (*ids)[common])
       ++common;
-    if (Status s = (*session)->rewind(int64_t(common)); !s.ok())
+    if (Status s = session.rewind(int64_t(common)); !s.ok())
       return report(s);
     std::vector<int32_t> fresh(ids->begin() + std::ptrdiff_t(common), ids->end());
 
-    GenerationOptions options;
-    options.sampling = f.sampling;
-    options.stop = f.stop;
-    options.maxNewTokens = f.maxTokens;
-    options.precision = parsePrecision(f.precision);
+    GenerationOptions options = generationOptions(f);
     options.cancel = &gInterrupted;
     ReasoningSplitter splitter(!f.noThinkPrefix);
     std::string reply;
@@ -169,12 +153,12 @@ int runChat(ChatArgs &args) {
       std::fflush(stdout);
     };
     Result<GenerationResult> result =
-        generate(**session, *tokenizer, fresh, options,
+        generate(session, tokenizer, fresh, options,
                  [&](int32_t, std::string_view text) { show(splitter.feed(text)); });
     if (!result.ok()) {
       conversation.pop_back();
       cached.clear();
-      (*session)->reset();
+      session.reset();
       std::fprintf(stderr, "\nr1run: %s\n", result.status().message().c_str());
       continue;
     }

@@ -8,13 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Generator.h"
-#include "runtime/Model.h"
 #include "runtime/chat/OfficialPrompts.h"
 #include "runtime/chat/ReasoningSplitter.h"
-#include "runtime/TokenizerSource.h"
 #include "tools/r1run/Commands.h"
 #include "tools/r1run/GenerationFlags.h"
-#include "runtime/ChatPrompt.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,7 +24,6 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 
 namespace r1run_tool {
 
@@ -97,15 +93,10 @@ int runGenerate(GenerateArgs &args) {
   }
 
   // 2. The model, its tokenizer, the prompt ids.
-  Result<std::unique_ptr<Model>> model = Model::load(f.artifact);
-  if (!model.ok())
-    return report(model.status());
-  Result<Tokenizer> tokenizer = loadTokenizer(f.artifact);
-  if (!tokenizer.ok())
-    return report(tokenizer.status());
-  Result<R1ChatTokens> chat = chatTokensFor(*tokenizer, f.artifact);
-  if (!chat.ok())
-    return report(chat.status());
+  Result<ChatModel> loaded = loadChatModel(f);
+  if (!loaded.ok())
+    return report(loaded.status());
+  const Tokenizer &tokenizer = *loaded->tokenizer;
   std::vector<ChatMessage> messages;
   if (!args.system.empty())
     messages.push_back({"system", args.system});
@@ -113,7 +104,7 @@ int runGenerate(GenerateArgs &args) {
   std::vector<std::string> notices;
   std::string promptText;
   Result<std::vector<int32_t>> ids =
-      promptIds(*tokenizer, *chat, messages, !f.noThinkPrefix, &notices, &promptText);
+      promptIds(tokenizer, loaded->tokens, messages, !f.noThinkPrefix, &notices, &promptText);
   if (!ids.ok())
     return report(ids.status());
   for (const std::string &notice : notices)
@@ -121,19 +112,8 @@ int runGenerate(GenerateArgs &args) {
   if (args.showPrompt)
     std::fprintf(stderr, "r1run: prompt (%zu tokens): %s\n", ids->size(), promptText.c_str());
 
-  SessionOptions sessionOptions;
-  sessionOptions.ctx = f.ctx;
-  sessionOptions.threads = f.threads;
-  Result<std::unique_ptr<Session>> session = Session::create(**model, sessionOptions);
-  if (!session.ok())
-    return report(session.status());
-
   // 3. Generate, streaming (reasoning dimmed on a terminal) unless --json.
-  GenerationOptions options;
-  options.sampling = f.sampling;
-  options.stop = f.stop;
-  options.maxNewTokens = f.maxTokens;
-  options.precision = parsePrecision(f.precision);
+  GenerationOptions options = generationOptions(f);
   ReasoningSplitter splitter(!f.noThinkPrefix);
   SplitText all;
   int64_t reasoningTokens = 0;
@@ -158,7 +138,7 @@ int runGenerate(GenerateArgs &args) {
     std::fflush(stdout);
   };
   Result<GenerationResult> result =
-      generate(**session, *tokenizer, *ids, options, [&](int32_t id, std::string_view text) {
+      generate(*loaded->session, tokenizer, *ids, options, [&](int32_t id, std::string_view text) {
         if (id >= 0 && !splitter.inAnswer())
           ++reasoningTokens;
         show(splitter.feed(text));

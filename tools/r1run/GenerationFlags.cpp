@@ -4,6 +4,8 @@
 
 #include "tools/r1run/Commands.h"
 
+#include "runtime/TokenizerSource.h"
+
 namespace r1run_tool {
 
 void addGenerationFlags(CLI::App &command, GenerationFlags &f) {
@@ -56,6 +58,40 @@ void addGenerationFlags(CLI::App &command, GenerationFlags &f) {
   command.add_option("--precision", f.precision, "default, fp32 or bf16")
       ->option_text("P")
       ->check(CLI::IsMember({"default", "fp32", "bf16"}));
+}
+
+r1::runtime::Result<ChatModel> loadChatModel(const GenerationFlags &f) {
+  using namespace r1::runtime;
+  ChatModel loaded;
+  Result<std::unique_ptr<Model>> model = Model::load(f.artifact);
+  if (!model.ok())
+    return model.status();
+  loaded.model = std::move(*model);
+  Result<Tokenizer> tokenizer = loadTokenizer(f.artifact);
+  if (!tokenizer.ok())
+    return tokenizer.status();
+  loaded.tokenizer = std::make_unique<Tokenizer>(std::move(*tokenizer));
+  Result<R1ChatTokens> tokens = chatTokensFor(*loaded.tokenizer, f.artifact);
+  if (!tokens.ok())
+    return tokens.status();
+  loaded.tokens = *tokens;
+  SessionOptions options;
+  options.ctx = f.ctx;
+  options.threads = f.threads;
+  Result<std::unique_ptr<Session>> session = Session::create(*loaded.model, options);
+  if (!session.ok())
+    return session.status();
+  loaded.session = std::move(*session);
+  return loaded;
+}
+
+r1::runtime::GenerationOptions generationOptions(const GenerationFlags &f) {
+  r1::runtime::GenerationOptions options;
+  options.sampling = f.sampling;
+  options.stop = f.stop;
+  options.maxNewTokens = f.maxTokens;
+  options.precision = parsePrecision(f.precision);
+  return options;
 }
 
 } // namespace r1run_tool
