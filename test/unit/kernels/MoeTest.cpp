@@ -161,36 +161,6 @@ TEST(MoeTopk, GroupScoreDecidesTheGroup) {
   EXPECT_EQ(w[0], 0.9f);
 }
 
-/// Expert weights of type WT ([rows, K] per expert, E experts) with their
-/// exact values, FP8 with row-expanded block scales.
-template <WType WT>
-struct ExpertWeights {
-  std::vector<WElem<WT>> raw;
-  std::vector<float> scales;
-  std::vector<double> value;
-  ExpertWeights(int64_t rows, int64_t K, Rng &rng) : raw(size_t(rows * K)), value(raw.size()) {
-    if constexpr (WT == WType::F8E4M3) {
-      int64_t KB = (K + 127) / 128;
-      scales.resize(size_t(rows * KB));
-      for (float &s : scales)
-        s = rng.uniform(0.2f, 2.0f) * 0x1p-9f;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t k = 0; k < K; ++k) {
-          uint8_t b;
-          do
-            b = uint8_t(rng.integer(0, 255));
-          while ((b & 0x7f) == 0x7f);
-          raw[size_t(r * K + k)] = b;
-          value[size_t(r * K + k)] =
-              double(f8e4m3ToF32(b)) * double(scales[size_t(r * KB + k / 128)]);
-        }
-    } else {
-      Weights<WT> w(raw.size(), rng);
-      raw = w.raw, value = w.value;
-    }
-  }
-};
-
 template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT>
 void checkExperts(std::vector<int64_t> ns) {
   Rng rng(uint64_t(E * 7 + TopK * 3 + Hd * 11 + I * 13 + int(WT)));

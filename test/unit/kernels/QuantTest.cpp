@@ -291,35 +291,6 @@ TEST(Quant, RowHelperMatchesBlocks) {
   EXPECT_TRUE(sameBits(a, b));
 }
 
-/// Expert weights [rows, K] of type WT with the exact value of each
-/// element; FP8 with row-expanded block scales.
-template <WType WT>
-struct ExpertWeights {
-  std::vector<WElem<WT>> raw;
-  std::vector<float> scales;
-  std::vector<double> value;
-  ExpertWeights(int64_t rows, int64_t K, Rng &rng) : raw(size_t(rows * K)), value(raw.size()) {
-    if constexpr (WT == WType::F8E4M3) {
-      int64_t KB = (K + 127) / 128;
-      scales.resize(size_t(rows * KB));
-      for (float &s : scales)
-        s = rng.uniform(0.2f, 2.0f) * 0x1p-9f;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t k = 0; k < K; ++k) {
-          uint8_t b;
-          do
-            b = uint8_t(rng.integer(0, 255));
-          while ((b & 0x7f) == 0x7f);
-          raw[size_t(r * K + k)] = b;
-          value[size_t(r * K + k)] = refF8(b) * double(scales[size_t(r * KB + k / 128)]);
-        }
-    } else {
-      Weights<WT> w(raw.size(), rng);
-      raw = w.raw, value = w.value;
-    }
-  }
-};
-
 /// h fake-quantized in double from its reference values and their error
 /// bounds: hq and a bound on |kernel's hq - hq|. The kernel's block scale
 /// differs from the reference's by at most ds (its amax by the largest h
