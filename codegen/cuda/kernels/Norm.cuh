@@ -1,7 +1,9 @@
 //===- Norm.cuh - CUDA kernels: RMSNorm and residual add + RMSNorm --------===//
 //
-// One block per token row; every dimension is a template constant, as in
-// the host kernels (codegen/host/kernels/Norm.h, whose results these match
+// Device bodies: the generated code wraps each in an extern "C" __global__
+// kernel named after the plan's kernel (docs/cuda.md). Launch: one block per
+// token row (grid.x = rows), kThreads threads. Every dimension is a template
+// constant, as in the host kernels (codegen/host/kernels/Norm.h, whose results these match
 // within fp32 rounding). The sum of squares is reduced a warp at a time with
 // shuffles, then across warps through shared memory; all fp32.
 //
@@ -44,8 +46,7 @@ R1_DEVICE inline float blockSum(float value) {
 /// out[t] = x[t] * rsqrt(mean(x[t]^2) + eps) * gamma for each row t (one
 /// block per row, gridDim.x rows).
 template <int kHidden, int kThreads>
-R1_GLOBAL void R1_LAUNCH_BOUNDS(kThreads)
-    rmsNorm(const float *__restrict__ x, const float *__restrict__ gamma, float eps,
+R1_DEVICE inline void rmsNorm(const float *__restrict__ x, const float *__restrict__ gamma, float eps,
             float *__restrict__ out) {
   const float *row = x + size_t(blockIdx.x) * kHidden;
   float *o = out + size_t(blockIdx.x) * kHidden;
@@ -60,8 +61,7 @@ R1_GLOBAL void R1_LAUNCH_BOUNDS(kThreads)
 /// sum[t] = x[t] + r[t]; out[t] = rmsNorm(sum[t]) * gamma: the residual
 /// stream and the next layer's normalized input in one pass.
 template <int kHidden, int kThreads>
-R1_GLOBAL void R1_LAUNCH_BOUNDS(kThreads)
-    addRmsNorm(const float *__restrict__ x, const float *__restrict__ r,
+R1_DEVICE inline void addRmsNorm(const float *__restrict__ x, const float *__restrict__ r,
                const float *__restrict__ gamma, float eps, float *__restrict__ sum,
                float *__restrict__ out) {
   const size_t base = size_t(blockIdx.x) * kHidden;
