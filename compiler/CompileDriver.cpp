@@ -3,7 +3,10 @@
 #include "compiler/CompileDriver.h"
 
 #include "codegen/Passes.h"
+#include "codegen/cuda/CudaEmitter.h"
 #include "codegen/host/HostEmitter.h"
+#include "compiler/CudaToolchain.h"
+#include "compiler/PtxOverride.h"
 #include "compiler/Checkpoint.h"
 #include "compiler/HostToolchain.h"
 #include "compiler/Importer.h"
@@ -89,9 +92,22 @@ private:
                                    const std::function<void(llvm::raw_ostream &)> &print);
   llvm::Error runPasses(ModuleOp module, llvm::StringRef phase,
                         const std::function<void(OpPassManager &)> &build);
-  llvm::Error package(ModuleOp plan, const std::string &source, const std::string &identity,
-                      const TargetDescription &target, const std::vector<std::string> &flags,
-                      const CxxCompiler &cxx);
+  /// The generated code, compiled: sections and the manifest's "code",
+  /// "target" (and for CUDA "cuda") entries.
+  struct CompiledCode {
+    std::vector<std::pair<std::string, std::vector<char>>> sections;
+    nlohmann::json target, code, cuda;
+    size_t kernelCount = 0;
+    uint64_t codeBytes = 0;
+  };
+  llvm::Expected<CompiledCode> compileHost(ModuleOp plan, const std::string &source,
+                                           const std::string &identity,
+                                           const TargetDescription &target, const CxxCompiler &cxx);
+  llvm::Expected<CompiledCode> compileCuda(ModuleOp plan, const CudaProgram &program,
+                                           const std::string &identity,
+                                           const TargetDescription &target,
+                                           const CudaToolkit &toolkit, const CxxCompiler *cxx);
+  llvm::Error package(ModuleOp plan, CompiledCode code);
 
   const CompileOptions &options_;
   llvm::raw_ostream &log_;
@@ -101,6 +117,7 @@ private:
   // Declared before the module it owns, so it is destroyed after it.
   MLIRContext context_{MLIRContext::Threading::DISABLED};
   ImportedModel imported_;
+  std::vector<PtxOverride> overrides_;
 };
 
 llvm::Expected<bool> Compiler::finishPhase(llvm::StringRef phase, llvm::StringRef extension,
@@ -172,13 +189,38 @@ llvm::Error Compiler::run() {
     if (std::error_code ec = llvm::sys::fs::create_directories(options_.dumpPhasesTo))
       return bad(fail(options_.dumpPhasesTo + ": " + ec.message()), CompileFailure::Output);
   bool packaging = options_.compileTo == "package";
+  bool cuda = target->cuda;
+  if (!cuda && (options_.emulation || !options_.kernelOverrides.empty()))
+    return bad(fail(std::string(options_.emulation ? "--emulation" : "--kernel-override") +
+                    " applies to CUDA targets (sm_80, sm_89, sm_90a), not " + target->name));
+  if (cuda)
+    for (auto [flag, form] : {std::pair{"--mla-prefill", &options_.mlaPrefill},
+                              std::pair{"--mla-decode", &options_.mlaDecode}})
+      if (*form == "materialized")
+        return bad(fail(std::string(flag) + " materialized: the CUDA backend runs MLA in its "
+                        "absorbed form only (docs/cuda.md); leave it at auto"));
   std::optional<CxxCompiler> cxx;
-  if (packaging || options_.compileTo == "codegen") {
+  if ((!cuda || options_.emulation) && (packaging || options_.compileTo == "codegen")) {
     llvm::Expected<CxxCompiler> found = findCxxCompiler(options_.cxx);
     if (!found)
       return bad(found.takeError(), CompileFailure::Tool);
     cxx = *found;
   }
+  std::optional<CudaToolkit> toolkit;
+  if (cuda && packaging) {
+    llvm::Expected<CudaToolkit> found = findCudaToolkit(options_.cudaPath);
+    if (!found)
+      return bad(found.takeError(), CompileFailure::Tool);
+    toolkit = *found;
+  }
+  std::vector<PtxOverride> overrides;
+  for (const std::string &spec : options_.kernelOverrides) {
+    llvm::Expected<PtxOverride> parsed = readPtxOverride(spec);
+    if (!parsed)
+      return bad(parsed.takeError());
+    overrides.push_back(std::move(*parsed));
+  }
+  overrides_ = std::move(overrides);
 
   // 1. import
   context_.getOrLoadDialect<r1k::R1KDialect>();
@@ -200,6 +242,8 @@ llvm::Error Compiler::run() {
   R1FuseMlaOptions mla;
   mla.prefillForm = options_.mlaPrefill;
   mla.decodeForm = options_.mlaDecode;
+  if (cuda) // the GPU kernels implement the absorbed form (docs/cuda.md)
+    mla.prefillForm = mla.decodeForm = "absorbed";
   mla.prefillTokens = options_.maxStepTokens;
   if (llvm::Expected<const TargetSpec &> spec = lookupTargetSpec(options_.target)) {
     mla.peakGflops = spec->peakF32 / 1e9;
@@ -246,9 +290,34 @@ llvm::Error Compiler::run() {
       llvm::formatv("r1c {0} {1} {2} {3:x16}", kR1cVersion, imported_.config.modelType,
                     target->name, llvm::xxh3_64bits(planText))
           .str();
+  std::string generatedBy = "r1c " + std::string(kR1cVersion) + " (" + options_.commandLine + ")";
+  if (cuda) {
+    CudaEmitOptions emitOptions;
+    emitOptions.identity = identity;
+    emitOptions.generatedBy = generatedBy;
+    llvm::Expected<CudaProgram> program = emitCuda(module, emitOptions);
+    if (!program)
+      return bad(program.takeError());
+    for (const PtxOverride &o : overrides_)
+      if (!llvm::any_of(program->launchPlan["kernels"], [&](const nlohmann::json &k) {
+            return k["name"] == o.kernel;
+          }))
+        return bad(fail("--kernel-override " + o.kernel + ": the model has no kernel of that "
+                        "name; `r1c compile --compile-to codegen` lists them"));
+    if (!(done = finishPhase("codegen", "cu",
+                             [&](llvm::raw_ostream &os) { os << program->source; })) ||
+        *done)
+      return done.takeError();
+    // 6. package
+    llvm::Expected<CompiledCode> code =
+        compileCuda(module, *program, identity, *target, *toolkit, cxx ? &*cxx : nullptr);
+    if (!code)
+      return code.takeError();
+    return package(module, std::move(*code));
+  }
   HostEmitOptions emitOptions;
   emitOptions.identity = identity;
-  emitOptions.generatedBy = "r1c " + std::string(kR1cVersion) + " (" + options_.commandLine + ")";
+  emitOptions.generatedBy = generatedBy;
   llvm::Expected<std::string> source = emitHostCpp(module, emitOptions);
   if (!source)
     return bad(source.takeError());
@@ -257,24 +326,146 @@ llvm::Error Compiler::run() {
     return done.takeError();
 
   // 6. package
-  std::vector<std::string> flags = target->cxxFlags;
-  return package(module, *source, identity, *target, flags, *cxx);
+  llvm::Expected<CompiledCode> code = compileHost(module, *source, identity, *target, *cxx);
+  if (!code)
+    return code.takeError();
+  return package(module, std::move(*code));
 }
 
-llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
-                              const std::string &identity, const TargetDescription &target,
-                              const std::vector<std::string> &flags, const CxxCompiler &cxx) {
-  // 1. Compile the generated code.
+llvm::Expected<Compiler::CompiledCode>
+Compiler::compileHost(ModuleOp plan, const std::string &source, const std::string &identity,
+                      const TargetDescription &target, const CxxCompiler &cxx) {
   log_ << "r1c: package: compiling the generated code with " << cxx.path << "\n";
   log_.flush();
   auto compileStart = std::chrono::steady_clock::now();
-  llvm::Expected<std::vector<char>> code = compileSharedObject(cxx, source, flags);
+  llvm::Expected<std::vector<char>> code = compileSharedObject(cxx, source, target.cxxFlags);
   if (!code)
     return bad(code.takeError(), CompileFailure::Tool);
   double compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - compileStart).count();
+  CompiledCode out;
+  out.target = {{"name", target.name},
+                {"description", target.description},
+                {"isa", target.isa},
+                {"cxx", cxx.path},
+                {"cxx_flags", llvm::join(baseCxxFlags(), " ") + " " +
+                                  llvm::join(target.cxxFlags, " ")}};
+  out.code = {{"section", "code"},
+              {"identity", identity},
+              {"entry_points", {"r1_prefill", "r1_decode"}},
+              {"compile_seconds", compileSeconds}};
+  out.codeBytes = code->size();
+  out.sections.push_back({"code", std::move(*code)});
+  out.sections.push_back({"code.cpp", std::vector<char>(source.begin(), source.end())});
+  return out;
+}
 
-  // 2. The manifest, except the weights list.
+llvm::Expected<Compiler::CompiledCode>
+Compiler::compileCuda(ModuleOp plan, const CudaProgram &program, const std::string &identity,
+                      const TargetDescription &target, const CudaToolkit &toolkit,
+                      const CxxCompiler *cxx) {
+  // 1. nvcc -> PTX (overrides spliced in) -> ptxas -> one fatbin.
+  log_ << "r1c: package: compiling the generated CUDA for " << target.name << " with "
+       << toolkit.nvcc << " (CUDA " << toolkit.version << ")\n";
+  log_.flush();
+  CudaCompileOptions cudaOptions;
+  cudaOptions.withKernelHeaders = true;
+  cudaOptions.uncompressedPtx = true;
+  cudaOptions.nvccFlags = {"-std=c++20", "-lineinfo"};
+  if (!overrides_.empty())
+    cudaOptions.editPtx = [&](llvm::StringRef, std::string ptx) -> llvm::Expected<std::string> {
+      for (const PtxOverride &o : overrides_) {
+        llvm::Expected<std::string> spliced = applyPtxOverride(ptx, o);
+        if (!spliced)
+          return spliced.takeError();
+        ptx = std::move(*spliced);
+      }
+      return ptx;
+    };
+  llvm::Expected<CudaFatbin> fatbin =
+      compileCudaFatbin(toolkit, program.source, {target.name}, cudaOptions);
+  if (!fatbin)
+    return bad(fatbin.takeError(), CompileFailure::Tool);
+  const CudaTargetOutput &built = fatbin->targets.front();
+  llvm::Expected<const TargetSpec &> spec = lookupTargetSpec(target.name);
+  if (!spec)
+    return bad(spec.takeError(), CompileFailure::Tool);
+
+  // 2. Every kernel's resources next to its launch geometry; a spill or too
+  //    much shared memory fails the compile (docs/cuda.md, "Resources").
+  CompiledCode out;
+  out.cuda = program.launchPlan;
+  nlohmann::json &kernels = out.cuda["kernels"];
+  for (nlohmann::json &k : kernels) {
+    std::string name = k["name"];
+    auto found = llvm::find_if(built.kernels, [&](const KernelResources &r) {
+      return r.isEntry && r.name == name;
+    });
+    if (found == built.kernels.end())
+      return bad(fail("ptxas reported no kernel " + name + " for " + target.name),
+                 CompileFailure::Tool);
+    int threads = k["threads"];
+    uint64_t dynamicBytes = k["dynamic_shared_bytes"];
+    llvm::Expected<Occupancy> occ = occupancy(*found, threads, *spec, dynamicBytes);
+    if (!occ)
+      return bad(occ.takeError(), CompileFailure::Tool);
+    k["registers"] = found->registers;
+    k["spill_stores"] = found->spillStoreBytes;
+    k["spill_loads"] = found->spillLoadBytes;
+    k["stack_bytes"] = found->stackFrameBytes;
+    k["static_shared_bytes"] = found->staticSmemBytes;
+    k["shared_bytes"] = found->staticSmemBytes + dynamicBytes;
+    k["occupancy"] = occ->fraction;
+    k["occupancy_limiter"] = occ->limiter;
+    k["overridden"] = llvm::any_of(overrides_, [&](const PtxOverride &o) { return o.kernel == name; });
+    if (found->spillStoreBytes || found->spillLoadBytes)
+      return bad(fail("kernel " + name + " spills registers on " + target.name + " (" +
+                      llvm::Twine(found->spillStoreBytes) + " bytes stored, " +
+                      llvm::Twine(found->spillLoadBytes) +
+                      " loaded per thread); this is a bug in r1c's kernels, please report it"),
+                 CompileFailure::Tool);
+    if (found->staticSmemBytes + int64_t(dynamicBytes) > spec->maxSmemPerBlockBytes)
+      return bad(fail("kernel " + name + " needs " +
+                      llvm::Twine(found->staticSmemBytes + dynamicBytes) +
+                      " bytes of shared memory per block; " + target.name + " has " +
+                      llvm::Twine(spec->maxSmemPerBlockBytes)),
+                 CompileFailure::Tool);
+  }
+  out.cuda["toolkit"] = toolkit.version;
+  out.cuda["nvcc_seconds"] = built.nvccSeconds;
+  out.cuda["ptxas_seconds"] = built.ptxasSeconds;
+  out.cuda["fatbin_section"] = "code";
+  out.cuda["source_section"] = "code.cu";
+  out.target = {{"name", target.name}, {"description", target.description},
+                {"isa", nlohmann::json::array()}, {"kind", "cuda"}};
+  out.code = {{"section", "code"},
+              {"format", "fatbin"},
+              {"identity", identity},
+              {"entry_points", nlohmann::json::array()},
+              {"compile_seconds", built.nvccSeconds + built.ptxasSeconds + fatbin->fatbinarySeconds}};
+  out.codeBytes = fatbin->fatbin.size();
+  out.sections.push_back({"code", std::move(fatbin->fatbin)});
+  out.sections.push_back(
+      {"code.cu", std::vector<char>(program.source.begin(), program.source.end())});
+
+  // 3. The same source for the host emulation, when asked.
+  if (options_.emulation) {
+    log_ << "r1c: package: compiling the kernels for the host emulation with " << cxx->path
+         << "\n";
+    log_.flush();
+    llvm::Expected<std::vector<char>> emulation = compileSharedObject(
+        *cxx, program.source, {"-fexceptions", "-pthread", "-march=x86-64-v3"},
+        EmbeddedHeaders::Cuda);
+    if (!emulation)
+      return bad(emulation.takeError(), CompileFailure::Tool);
+    out.cuda["emulation_section"] = "code.emulation";
+    out.sections.push_back({"code.emulation", std::move(*emulation)});
+  }
+  return out;
+}
+
+llvm::Error Compiler::package(ModuleOp plan, CompiledCode compiled) {
+  // 1. The manifest, except the weights list.
   auto step = plan.lookupSymbol<func::FuncOp>("step");
   auto intAttr = [&](llvm::StringRef name) {
     return step->getAttrOfType<IntegerAttr>(name).getInt();
@@ -296,6 +487,7 @@ llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
                        {"kind", kernel.getKind().str()},
                        {"params", params}});
   }
+  compiled.code["kernels"] = kernels;
   std::vector<int64_t> eos = config.eosTokenIds;
   nlohmann::json manifest = {
       {"abi_version", 1},
@@ -310,18 +502,8 @@ llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
         {"bos_token_id", config.bosTokenId ? nlohmann::json(*config.bosTokenId) : nlohmann::json()},
         {"eos_token_ids", eos},
         {"config", rawConfig}}},
-      {"target",
-       {{"name", target.name},
-        {"description", target.description},
-        {"isa", target.isa},
-        {"cxx", cxx.path},
-        {"cxx_flags", llvm::join(baseCxxFlags(), " ") + " " + llvm::join(flags, " ")}}},
-      {"code",
-       {{"section", "code"},
-        {"identity", identity},
-        {"entry_points", {"r1_prefill", "r1_decode"}},
-        {"kernels", kernels},
-        {"compile_seconds", compileSeconds}}},
+      {"target", compiled.target},
+      {"code", compiled.code},
       {"memory",
        {{"max_step_tokens", intAttr("r1k.max_rows")},
         {"arena_bytes", intAttr("r1k.arena_bytes")},
@@ -332,6 +514,8 @@ llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
        {{"temperature", 0.6}, {"top_p", 0.95}, {"max_new_tokens", 32768},
         {"think_prefix", "<think>\n"}}},
   };
+  if (!compiled.cuda.is_null())
+    manifest["cuda"] = compiled.cuda;
 
   // 3. The artifact: weights streamed from the checkpoint, then the code,
   //    the tokenizer and the texts engineers may want to read.
@@ -361,10 +545,9 @@ llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
     return err;
   manifest["weights"] = *weights;
 
-  if (llvm::Error err = check(writer.addSection("code", code->data(), code->size())))
-    return err;
-  if (llvm::Error err = check(writer.addSection("code.cpp", source.data(), source.size())))
-    return err;
+  for (auto &[name, bytes] : compiled.sections)
+    if (llvm::Error err = check(writer.addSection(name, bytes.data(), bytes.size())))
+      return err;
   std::string planText;
   llvm::raw_string_ostream(planText) << plan;
   if (llvm::Error err = check(writer.addSection("plan.mlir", planText.data(), planText.size())))
@@ -399,8 +582,9 @@ llvm::Error Compiler::package(ModuleOp plan, const std::string &source,
   uint64_t size = 0;
   llvm::sys::fs::file_size(options_.output, size);
   log_ << llvm::formatv("r1c: wrote {0} ({1:f1} MB: {2} weights, {3} kernels, code {4:f1} MB)\n",
-                        options_.output, size / 1e6, weights->size(), kernels.size(),
-                        code->size() / 1e6);
+                        options_.output, size / 1e6, weights->size(),
+                        compiled.cuda.is_null() ? kernels.size() : compiled.cuda["kernels"].size(),
+                        compiled.codeBytes / 1e6);
   return llvm::Error::success();
 }
 

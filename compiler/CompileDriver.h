@@ -47,6 +47,16 @@ struct CompileOptions {
   /// DeepSeek's W8A8 recipe: activations quantized per 1x128 block before
   /// FP8 projections (r1-select-weight-layout's w8a8).
   bool w8a8 = false;
+  /// CUDA targets: the toolkit (--cuda-path; empty: $R1C_CUDA_PATH,
+  /// $CUDA_HOME, /usr/local/cuda, PATH).
+  std::string cudaPath;
+  /// CUDA targets: also build the kernels for the host emulation into the
+  /// artifact (section code.emulation), so that r1run --device emulated can
+  /// run them on a CPU. For tests; slow.
+  bool emulation = false;
+  /// CUDA targets: NAME=FILE.ptx, a kernel replaced by an engineer's PTX
+  /// entry of the same name and parameters (checked, then assembled by ptxas).
+  std::vector<std::string> kernelOverrides;
   /// Draw the weights' progress as a bar redrawn in place (stderr is a
   /// terminal); else plain lines every 2 s.
   bool progressBar = false;

@@ -4,6 +4,7 @@
 
 #include "compiler/ExternalTool.h"
 #include "compiler/FatbinReader.h"
+#include "codegen/host/EmbeddedFiles.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -156,6 +157,10 @@ llvm::Expected<CudaFatbin> compileCudaFatbin(const CudaToolkit &toolkit, llvm::S
   std::string cu = path("kernel.cu");
   if (llvm::Error err = writeTextFile(cu, source))
     return std::move(err);
+  if (options.withKernelHeaders)
+    for (size_t i = 0; i < kCudaKernelFilesCount; ++i)
+      if (llvm::Error err = writeTextFile(path(kCudaKernelFiles[i].name), kCudaKernelFiles[i].contents))
+        return std::move(err);
   auto failed = [&](llvm::StringRef tool, llvm::StringRef target, const ToolResult &ran,
                     llvm::StringRef log) {
     std::string forTarget = target.empty() ? "" : " for " + target.str();
@@ -175,6 +180,8 @@ llvm::Expected<CudaFatbin> compileCudaFatbin(const CudaToolkit &toolkit, llvm::S
     // (wgmma), not the portable compute_90 that -arch=sm_90a also emits.
     ToolInvocation toPtx{{toolkit.nvcc, "-ptx", "-gencode", "arch=compute_" + n + ",code=sm_" + n},
                          path("nvcc." + target + ".log")};
+    if (options.withKernelHeaders)
+      toPtx.args.insert(toPtx.args.end(), {"-I", dir});
     llvm::append_range(toPtx.args, options.nvccFlags);
     toPtx.args.insert(toPtx.args.end(), {"-o", ptx, cu});
     nvcc.push_back(std::move(toPtx));
@@ -193,6 +200,19 @@ llvm::Expected<CudaFatbin> compileCudaFatbin(const CudaToolkit &toolkit, llvm::S
     if (ran[i].exitCode != 0)
       return failed("nvcc", targets[i], ran[i], nvcc[i].log);
     result.targets[i].nvccSeconds = ran[i].seconds;
+  }
+  if (options.editPtx) {
+    for (const std::string &target : targets) {
+      std::string ptxPath = path("kernel." + target + ".ptx");
+      auto ptx = llvm::MemoryBuffer::getFile(ptxPath);
+      if (!ptx)
+        return toolError("cannot read " + ptxPath);
+      llvm::Expected<std::string> edited = options.editPtx(target, (*ptx)->getBuffer().str());
+      if (!edited)
+        return edited.takeError();
+      if (llvm::Error err = writeTextFile(ptxPath, *edited))
+        return std::move(err);
+    }
   }
   ran = runToolsConcurrently(ptxas);
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -220,6 +240,8 @@ llvm::Expected<CudaFatbin> compileCudaFatbin(const CudaToolkit &toolkit, llvm::S
   //    compile for a newer GPU of the same family).
   std::string fatbin = path("kernel.fatbin");
   ToolInvocation pack{{toolkit.fatbinary, "--create=" + fatbin, "-64"}, path("fatbinary.log")};
+  if (options.uncompressedPtx)
+    pack.args.push_back("--compress=false");
   for (const std::string &target : targets) {
     std::string n = targetNumber(target);
     pack.args.push_back("--image3=kind=elf,sm=" + n +

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,15 @@ struct CudaCompileOptions {
   std::vector<std::string> ptxasFlags;
   /// Keep the work directory (source, PTX, cubins, logs) on success too.
   bool keepWorkDirectory = false;
+  /// Write the embedded CUDA kernel headers (codegen/cuda/kernels/) next to
+  /// the source, on nvcc's include path: what generated code includes.
+  bool withKernelHeaders = false;
+  /// Store PTX uncompressed in the fatbin (fatbinary --compress=false), so
+  /// that tools such as `r1c inspect --ptx` read it back as text.
+  bool uncompressedPtx = false;
+  /// Called with each target's PTX before ptxas assembles it; returns the PTX
+  /// to assemble (r1c compile --kernel-override replaces kernels here).
+  std::function<llvm::Expected<std::string>(llvm::StringRef target, std::string ptx)> editPtx;
 };
 
 /// What one target produced.

@@ -66,6 +66,7 @@ llvm::Expected<std::vector<FatbinImage>> readFatbinImages(llvm::ArrayRef<char> b
     image.kind = kind == 1 ? "ptx" : kind == 2 ? "cubin" : "kind " + std::to_string(kind);
     image.arch = "sm_" + std::to_string(sm) + ((flags & kFlagArchSpecific) ? "a" : "");
     image.payloadBytes = payload;
+    image.payloadOffset = at + imageHeaderSize;
     image.compressed = (flags & kFlagCompressed) != 0;
     images.push_back(std::move(image));
     at += imageHeaderSize + payload;

@@ -28,8 +28,11 @@ struct FatbinImage {
   /// The SM it was built for: "sm_80", "sm_90a" (the arch-specific "a"
   /// variant is a flag bit of the image header).
   std::string arch;
-  /// Payload bytes as stored (compressed when `compressed`).
+  /// Payload bytes as stored (compressed when `compressed`), starting at
+  /// `payloadOffset` in the fatbin. An uncompressed PTX payload is the PTX
+  /// text, NUL-padded to 8 bytes.
   uint64_t payloadBytes = 0;
+  uint64_t payloadOffset = 0;
   bool compressed = false;
 };
 

@@ -50,16 +50,19 @@ std::vector<std::string> baseCxxFlags() {
 
 llvm::Expected<std::vector<char>> compileSharedObject(const CxxCompiler &cxx,
                                                       llvm::StringRef source,
-                                                      const std::vector<std::string> &flags) {
+                                                      const std::vector<std::string> &flags,
+                                                      EmbeddedHeaders headers) {
   // 1. A work directory with the source and the headers it includes.
   llvm::Expected<std::string> workDir = createWorkDirectory("r1c-host");
   if (!workDir)
     return workDir.takeError();
   const std::string &dir = *workDir;
   auto path = [&](llvm::StringRef name) { return pathIn(dir, name); };
-  for (size_t i = 0; i < kHostKernelFileCount; ++i)
-    if (llvm::Error err =
-            writeTextFile(path(kHostKernelFiles[i].name), kHostKernelFiles[i].contents))
+  bool cuda = headers == EmbeddedHeaders::Cuda;
+  const EmbeddedFile *files = cuda ? kCudaKernelFiles : kHostKernelFiles;
+  size_t count = cuda ? kCudaKernelFilesCount : kHostKernelFilesCount;
+  for (size_t i = 0; i < count; ++i)
+    if (llvm::Error err = writeTextFile(path(files[i].name), files[i].contents))
       return std::move(err);
   std::string cpp = path("model.cpp"), so = path("model.so"), log = path("compile.log");
   if (llvm::Error err = writeTextFile(cpp, source))

@@ -25,12 +25,19 @@ llvm::Expected<CxxCompiler> findCxxCompiler(llvm::StringRef requested);
 /// The flags every host artifact is compiled with, before the target's.
 std::vector<std::string> baseCxxFlags();
 
+/// Which embedded headers a compile writes next to the source.
+enum class EmbeddedHeaders {
+  Host, // codegen/host/kernels/ and R1Abi.h: a host artifact's code
+  Cuda, // codegen/cuda/kernels/: CUDA kernels built for the host emulation
+};
+
 /// Compiles `source` with the embedded headers and `flags` into a shared
 /// object and returns its bytes. On failure the error quotes the first
 /// compiler message and keeps the work directory for inspection.
 llvm::Expected<std::vector<char>> compileSharedObject(const CxxCompiler &cxx,
                                                       llvm::StringRef source,
-                                                      const std::vector<std::string> &flags);
+                                                      const std::vector<std::string> &flags,
+                                                      EmbeddedHeaders headers = EmbeddedHeaders::Host);
 
 } // namespace r1
 

@@ -22,7 +22,10 @@ const std::pair<const char *, const char *> kAvx512[] = {
 
 std::vector<std::pair<std::string, std::string>> listTargets() {
   return {{"host", "this machine's CPU, with every AVX-512 extension it has"},
-          {"host-x86-64-v3", "any x86-64 CPU with AVX2 and FMA (portable)"}};
+          {"host-x86-64-v3", "any x86-64 CPU with AVX2 and FMA (portable)"},
+          {"sm_80", "NVIDIA Ampere (A100): CUDA kernels, FP8 weights dequantized in the kernel"},
+          {"sm_89", "NVIDIA Ada (L40S, RTX 4090): CUDA kernels"},
+          {"sm_90a", "NVIDIA Hopper (H100, H200): CUDA kernels"}};
 }
 
 llvm::Expected<TargetDescription> resolveTarget(llvm::StringRef name) {
@@ -34,13 +37,22 @@ llvm::Expected<TargetDescription> resolveTarget(llvm::StringRef name) {
     target.description = "x86-64-v3 (AVX2, FMA)";
     return target;
   }
+  if (name == "sm_80" || name == "sm_89" || name == "sm_90a") {
+    for (auto &[known, what] : listTargets())
+      if (known == name)
+        target.description = what;
+    target.isa.clear();
+    target.cxxFlags.clear();
+    target.cuda = true;
+    return target;
+  }
   if (name != "host") {
     std::string names;
     for (auto &[known, what] : listTargets())
       names += (names.empty() ? "" : ", ") + known;
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "unknown target '" + name.str() + "'; r1c compiles for " +
-                                       names + " (CUDA targets are not implemented yet)");
+                                       names);
   }
   std::vector<std::string> have = runtime::hostCpuFeatures();
   for (const std::string &feature : kBaseIsa)

@@ -79,6 +79,16 @@ void *openViaTempFile(const void *data, size_t bytes, std::string &error) {
 
 } // namespace
 
+void *openSharedObjectInMemory(const void *data, size_t bytes, std::string &error) {
+  std::string memfdError, fileError;
+  void *handle = openViaMemfd(data, bytes, memfdError);
+  if (!handle)
+    handle = openViaTempFile(data, bytes, fileError);
+  if (!handle)
+    error = memfdError + (fileError.empty() ? "" : "; via a temporary file: " + fileError);
+  return handle;
+}
+
 Result<std::unique_ptr<LoadedCode>> LoadedCode::load(const std::string &artifact, const void *data,
                                                      size_t bytes,
                                                      const std::string &expectedIdentity) {

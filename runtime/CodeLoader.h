@@ -20,6 +20,11 @@
 
 namespace r1::runtime {
 
+/// dlopens the shared object in `bytes` bytes at `data` without writing it to
+/// disk (memfd; a temporary file, unlinked at once, where memfd fails).
+/// Returns the handle, or nullptr with the loader's message in `error`.
+void *openSharedObjectInMemory(const void *data, size_t bytes, std::string &error);
+
 class LoadedCode {
 public:
   /// Loads the shared object in `bytes` bytes at `data`; `artifact` names the

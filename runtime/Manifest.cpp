@@ -63,6 +63,9 @@ void parseTarget(ManifestFields &f, const json &root, ModelManifest &m) {
   m.isa = f.stringList(*target, "target", "isa").value_or(std::vector<std::string>{});
   m.cxx = f.string(*target, "target", "cxx", false).value_or("");
   m.cxxFlags = f.string(*target, "target", "cxx_flags", false).value_or("");
+  m.targetKind = f.string(*target, "target", "kind", false).value_or("host");
+  if (f.ok() && m.targetKind != "host" && m.targetKind != "cuda")
+    f.error("target.kind", "must be \"host\" or \"cuda\", not \"" + m.targetKind + "\"");
 }
 
 void parseCode(ManifestFields &f, const json &root, ModelManifest &m) {
@@ -74,7 +77,7 @@ void parseCode(ManifestFields &f, const json &root, ModelManifest &m) {
   m.entryPoints = f.stringList(*code, "code", "entry_points").value_or(std::vector<std::string>{});
   if (const json *kernels = f.array(*code, "code", "kernels", false))
     m.kernelCount = kernels->size();
-  if (!f.ok())
+  if (!f.ok() || m.targetKind == "cuda")
     return;
   for (const char *required : {"r1_prefill", "r1_decode"})
     if (std::find(m.entryPoints.begin(), m.entryPoints.end(), required) == m.entryPoints.end()) {

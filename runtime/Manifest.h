@@ -47,6 +47,9 @@ struct ModelManifest {
 
   // "target"
   std::string targetName;
+  /// "host" (a shared object with r1_prefill/r1_decode) or "cuda" (a fatbin
+  /// and the launch plan in "cuda", runtime/cuda/CudaPlan.h).
+  std::string targetKind = "host";
   std::vector<std::string> isa;
   std::string cxx;
   std::string cxxFlags;

@@ -22,6 +22,18 @@ Result<std::unique_ptr<Model>> Model::load(const std::string &path,
   model->manifest_ = std::move(*manifest);
   const ModelManifest &m = model->manifest_;
 
+  if (m.targetKind == "cuda") {
+    Result<std::unique_ptr<CudaModel>> cuda =
+        CudaModel::load(reader, model->manifest_, options.cudaDevice);
+    if (!cuda.ok())
+      return cuda.status();
+    model->cuda_ = std::move(*cuda);
+    return model;
+  }
+  if (options.cudaDevice == CudaDeviceChoice::Emulated)
+    return Status::badInput(path + " is compiled for " + m.targetName +
+                            ", not a CUDA target: --device emulated runs CUDA artifacts only");
+
   std::vector<std::string> host = options.cpuFeatures ? *options.cpuFeatures : hostCpuFeatures();
   if (Status s = checkCpuFeatures(path, m.isa, host); !s.ok())
     return s;
@@ -48,6 +60,10 @@ Result<std::unique_ptr<Model>> Model::load(const std::string &path,
     return loaded.status();
   model->code_ = std::move(*loaded);
   return model;
+}
+
+std::string Model::deviceDescription() const {
+  return cuda_ ? cuda_->device().description() : "host CPU";
 }
 
 } // namespace r1::runtime

@@ -15,6 +15,7 @@
 #include "runtime/CodeLoader.h"
 #include "runtime/Manifest.h"
 #include "runtime/Status.h"
+#include "runtime/cuda/CudaBackend.h"
 
 #include <memory>
 #include <optional>
@@ -27,6 +28,10 @@ struct ModelLoadOptions {
   /// The CPU features to check target.isa against; nullopt: this CPU's
   /// (hostCpuFeatures). Tests inject lists here.
   std::optional<std::vector<std::string>> cpuFeatures;
+  /// Where a CUDA artifact runs: the GPU, or the host emulation (r1run
+  /// --device emulated). Host artifacts ignore it... unless Emulated, which
+  /// is an error for them.
+  CudaDeviceChoice cudaDevice = CudaDeviceChoice::Gpu;
 };
 
 class Model {
@@ -38,8 +43,14 @@ public:
   const ModelManifest &manifest() const { return manifest_; }
   /// weights()[i] is the manifest's weights[i], 64-byte aligned in the mapping.
   const void *const *weights() const { return weights_.data(); }
+  /// Host artifacts: the entry points of the compiled code.
   r1_step_fn prefill() const { return code_->prefill(); }
   r1_step_fn decode() const { return code_->decode(); }
+  /// CUDA artifacts: the device, kernels and weights; nullptr for host ones.
+  const CudaModel *cuda() const { return cuda_.get(); }
+  /// Where the code runs, in words ("host CPU", "NVIDIA H100 ... (sm_90)",
+  /// "host emulation of CUDA").
+  std::string deviceDescription() const;
   const std::string &path() const { return artifact_->path(); }
 
 private:
@@ -49,6 +60,7 @@ private:
   ModelManifest manifest_;
   std::vector<const void *> weights_;
   std::unique_ptr<LoadedCode> code_;
+  std::unique_ptr<CudaModel> cuda_;
 };
 
 } // namespace r1::runtime

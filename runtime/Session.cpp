@@ -65,6 +65,15 @@ Result<std::unique_ptr<Session>> Session::create(const Model &model,
     return Status::badInput(path + ": the KV cache for " + std::to_string(capacity) +
                             " tokens overflows 64 bits; lower --ctx");
   session->kvBytes_ = m.kvBytesPerToken * capacity;
+  if (const CudaModel *cuda = model.cuda()) {
+    Result<std::unique_ptr<CudaSequence>> seq = CudaSequence::create(*cuda, session->capacity_);
+    if (!seq.ok())
+      return seq.status();
+    session->cuda_ = std::move(*seq);
+    session->pool_ = std::make_unique<ThreadPool>(1);
+    session->positions_.resize(static_cast<size_t>(session->chunkTokens_));
+    return session;
+  }
   session->kv_ = mapZeroed(session->kvBytes_, session->kvMapped_);
   if (!session->kv_)
     return Status::runtimeError(
@@ -90,6 +99,10 @@ Session::~Session() {
 
 void Session::reset() {
   position_ = 0;
+  if (cuda_) {
+    (void)cuda_->resetCache(); // a failure shows at the next step
+    return;
+  }
   // Dropping the pages of a private anonymous mapping makes them read back
   // as zero, without touching the ones the sequence never reached.
   ::madvise(kv_, kvMapped_, MADV_DONTNEED);
@@ -155,6 +168,16 @@ Status Session::step(std::span<const int32_t> tokens, LogitsMode mode, r1_precis
     args.logits = mode == LogitsMode::kAll ? logits + done * vocab : logits;
     args.logits_rows = mode == LogitsMode::kAll ? n : 1;
     bool single = n == 1;
+    if (cuda_) {
+      if (Status s = cuda_->step(args.tokens, args.positions, n, args.logits, args.logits_rows);
+          !s.ok())
+        return Status::runtimeError(model_.path() + ": " + s.message() + " (" +
+                                    std::to_string(n) + " tokens at position " +
+                                    std::to_string(position_) + ")");
+      position_ += n;
+      done += n;
+      continue;
+    }
     int rc = single ? model_.decode()(&args) : model_.prefill()(&args);
     if (rc != R1_STEP_OK)
       return Status::runtimeError(model_.path() + ": " + (single ? "r1_decode" : "r1_prefill") +

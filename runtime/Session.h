@@ -95,6 +95,8 @@ private:
   std::unique_ptr<ThreadPool> pool_;
   std::vector<int32_t> positions_;
   std::vector<float> scratchLogits_;
+  /// CUDA artifacts: the sequence's device memory (kv_ and arena_ unused).
+  std::unique_ptr<CudaSequence> cuda_;
 };
 
 } // namespace r1::runtime

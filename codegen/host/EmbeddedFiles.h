@@ -1,7 +1,8 @@
 //===- EmbeddedFiles.h - Kernel headers compiled into r1c -----------------===//
 //
 // The generated C++ of a model includes the kernel templates of
-// codegen/host/kernels/ and runtime/R1Abi.h. r1c carries their text (built
+// codegen/host/kernels/ and runtime/R1Abi.h; the generated CUDA, those of
+// codegen/cuda/kernels/. r1c carries their text (built
 // in by CMake from those files) and writes them next to the generated file,
 // so a compile needs nothing from the source tree.
 //
@@ -19,7 +20,10 @@ struct EmbeddedFile {
 };
 
 extern const EmbeddedFile kHostKernelFiles[];
-extern const size_t kHostKernelFileCount;
+extern const size_t kHostKernelFilesCount;
+
+extern const EmbeddedFile kCudaKernelFiles[];
+extern const size_t kCudaKernelFilesCount;
 
 } // namespace r1
 

@@ -36,6 +36,7 @@ CommandRunner addSynthCommand(CLI::App &app);
 CommandRunner addPlanCommand(CLI::App &app);
 CommandRunner addEvalCommand(CLI::App &app);
 CommandRunner addTargetsCommand(CLI::App &app);
+CommandRunner addInspectCommand(CLI::App &app);
 /// Internal (hidden from --help): the CUDA toolchain step on a .cu file.
 CommandRunner addCudaCompileCommand(CLI::App &app);
 

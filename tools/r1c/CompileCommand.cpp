@@ -105,11 +105,28 @@ CommandRunner addCompileCommand(CLI::App &app) {
                     "DeepSeek's W8A8 recipe: quantize activations per 1x128 block (scale\n"
                     "amax/448) before every projection with FP8 weights (default: weight-only\n"
                     "FP8, activations in fp32)");
+  compile
+      ->add_option("--cuda-path", args->options.cudaPath,
+                   "CUDA targets: the toolkit directory holding bin/nvcc, bin/ptxas and\n"
+                   "bin/fatbinary (default: $R1C_CUDA_PATH, $CUDA_HOME, /usr/local/cuda, PATH)")
+      ->option_text("DIR");
+  compile->add_flag("--emulation", args->options.emulation,
+                    "CUDA targets: also build the kernels for r1c's host emulation of CUDA\n"
+                    "(section code.emulation), so that `r1run --device emulated` runs the\n"
+                    "artifact on a CPU, slowly; for tests without a GPU");
+  compile
+      ->add_option("--kernel-override", args->options.kernelOverrides,
+                   "CUDA targets: replace kernel NAME with the .entry NAME of FILE.ptx (same\n"
+                   "parameter types); ptxas checks it. Repeatable")
+      ->option_text("NAME=FILE.ptx");
   compile->add_flag("-q,--quiet", args->quiet, "No progress lines");
   compile->footer("Examples:\n"
                   "  r1c compile models/qwen-1.5b --target host -o qwen.r1\n"
                   "  r1c compile models/qwen-1.5b -o plan.mlir --compile-to plan\n"
-                  "  r1c compile models/qwen-1.5b -o qwen.r1 --dump-phases-to phases/");
+                  "  r1c compile models/qwen-1.5b -o qwen.r1 --dump-phases-to phases/\n"
+                  "  r1c compile models/r1 --target sm_90a -o r1-h100.r1\n"
+                  "  r1c compile models/qwen-1.5b --target sm_80 -o q.r1 \\\n"
+                  "      --kernel-override linear_5_gemm=my_gemm.ptx");
   return [compile, args]() -> int {
     if (!compile->parsed())
       return -1;

@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
 
   std::vector<CommandRunner> commands = {addImportCommand(app), addCompileCommand(app),
                                          addSynthCommand(app), addPlanCommand(app),
-                                         addEvalCommand(app), addTargetsCommand(app),
+                                         addEvalCommand(app), addTargetsCommand(app), addInspectCommand(app),
                                          addCudaCompileCommand(app)};
 
   // One line, like every other r1c error, pointing at the help.

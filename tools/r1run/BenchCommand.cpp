@@ -33,6 +33,7 @@ struct BenchArgs {
   int64_t genTokens = 64;
   int repeat = 5;
   int threads = 0;
+  std::string device = "gpu";
   std::string precision = "default";
   int64_t ctx = 0;
 };
@@ -74,7 +75,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 int runBench(const BenchArgs &args) {
-  Result<std::unique_ptr<Model>> model = Model::load(args.artifact);
+  Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions(args.device));
   if (!model.ok())
     return report(model.status());
   const ModelManifest &m = (*model)->manifest();
@@ -163,6 +164,7 @@ CommandRunner addBenchCommand(CLI::App &app) {
   bench->add_option("--repeat", args->repeat, "Repeats; medians are reported (default 5)")
       ->option_text("N")
       ->check(CLI::Range(1, 1000000));
+  addDeviceOption(*bench, args->device);
   bench->add_option("--threads", args->threads, "Threads (default: every CPU this process may use)")
       ->option_text("N")
       ->check(CLI::Range(1, 4096));

@@ -9,6 +9,7 @@
 #ifndef R1C_TOOLS_R1RUN_COMMANDS_H
 #define R1C_TOOLS_R1RUN_COMMANDS_H
 
+#include "runtime/Model.h"
 #include "runtime/R1Abi.h"
 #include "runtime/Status.h"
 
@@ -45,6 +46,11 @@ std::optional<std::vector<int32_t>> parseTokenList(const std::string &text, std:
 
 /// "default" | "fp32" | "bf16" (CLI11 has already checked the spelling).
 r1_precision parsePrecision(const std::string &name);
+
+/// Adds --device gpu|emulated (where a CUDA artifact runs) to `command`.
+void addDeviceOption(CLI::App &command, std::string &device);
+/// The load options for --device's value.
+r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device);
 
 /// 40000000 -> "38.1 MiB".
 std::string formatBytes(uint64_t bytes);

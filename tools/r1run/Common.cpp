@@ -78,4 +78,22 @@ std::string formatBytes(uint64_t bytes) {
   return text;
 }
 
+void addDeviceOption(CLI::App &command, std::string &device) {
+  command
+      .add_option("--device", device,
+                  "Where a CUDA artifact runs: gpu (the first NVIDIA GPU) or emulated (r1c's\n"
+                  "host emulation of CUDA, from an artifact compiled with --emulation: slow,\n"
+                  "for tests without a GPU). Host artifacts run on the CPU")
+      ->check(CLI::IsMember({"gpu", "emulated"}))
+      ->option_text("DEVICE")
+      ->default_str("gpu");
+}
+
+r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device) {
+  r1::runtime::ModelLoadOptions options;
+  if (device == "emulated")
+    options.cudaDevice = r1::runtime::CudaDeviceChoice::Emulated;
+  return options;
+}
+
 } // namespace r1run_tool

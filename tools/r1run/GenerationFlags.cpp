@@ -52,6 +52,7 @@ void addGenerationFlags(CLI::App &command, GenerationFlags &f) {
   command.add_option("--ctx", f.ctx, "Tokens the KV cache holds (default min(model, 4096))")
       ->option_text("N")
       ->check(CLI::Range(int64_t(1), kMaxCount));
+  addDeviceOption(command, f.device);
   command.add_option("--threads", f.threads, "Threads (default: every CPU this process may use)")
       ->option_text("N")
       ->check(CLI::Range(1, 4096));
@@ -63,7 +64,7 @@ void addGenerationFlags(CLI::App &command, GenerationFlags &f) {
 r1::runtime::Result<ChatModel> loadChatModel(const GenerationFlags &f) {
   using namespace r1::runtime;
   ChatModel loaded;
-  Result<std::unique_ptr<Model>> model = Model::load(f.artifact);
+  Result<std::unique_ptr<Model>> model = Model::load(f.artifact, modelLoadOptions(f.device));
   if (!model.ok())
     return model.status();
   loaded.model = std::move(*model);

@@ -29,6 +29,7 @@ struct GenerationFlags {
   bool hideThinking = false;
   int64_t ctx = 0;
   int threads = 0;
+  std::string device = "gpu";
   std::string precision = "default";
 };
 

@@ -28,6 +28,7 @@ struct RunArgs {
   std::string precision = "default";
   int64_t ctx = 0;
   int threads = 0;
+  std::string device = "gpu";
   bool verify = false;
   bool ignoreEos = false;
   CLI::Option *tokensOption = nullptr;
@@ -137,7 +138,7 @@ int runPrompt(RunArgs &args) {
     if (Status s = logitsFile.open(args.dumpLogits); !s.ok())
       return report(s);
 
-  Result<std::unique_ptr<Model>> model = Model::load(args.artifact);
+  Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions(args.device));
   if (!model.ok())
     return report(model.status());
   const ModelManifest &m = (*model)->manifest();
@@ -220,6 +221,7 @@ CommandRunner addRunCommand(CLI::App &app) {
                  "Context (KV cache) in tokens (default: min(max_positions, 4096))")
       ->option_text("N")
       ->check(CLI::Range(int64_t(1), kMaxCount));
+  addDeviceOption(app, args->device);
   app.add_option("--threads", args->threads, "Threads (default: every CPU this process may use)")
       ->option_text("N")
       ->check(CLI::Range(1, 4096));
