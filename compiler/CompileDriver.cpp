@@ -372,12 +372,15 @@ Compiler::compileCuda(ModuleOp plan, const CudaProgram &program, const std::stri
   cudaOptions.withKernelHeaders = true;
   cudaOptions.uncompressedPtx = true;
   cudaOptions.nvccFlags = {"-std=c++20", "-lineinfo"};
+  bool overrideRejected = false;
   if (!overrides_.empty())
     cudaOptions.editPtx = [&](llvm::StringRef, std::string ptx) -> llvm::Expected<std::string> {
       for (const PtxOverride &o : overrides_) {
         llvm::Expected<std::string> spliced = applyPtxOverride(ptx, o);
-        if (!spliced)
+        if (!spliced) {
+          overrideRejected = true;
           return spliced.takeError();
+        }
         ptx = std::move(*spliced);
       }
       return ptx;
@@ -385,7 +388,8 @@ Compiler::compileCuda(ModuleOp plan, const CudaProgram &program, const std::stri
   llvm::Expected<CudaFatbin> fatbin =
       compileCudaFatbin(toolkit, program.source, {target.name}, cudaOptions);
   if (!fatbin)
-    return bad(fatbin.takeError(), CompileFailure::Tool);
+    return bad(fatbin.takeError(),
+               overrideRejected ? CompileFailure::BadInput : CompileFailure::Tool);
   const CudaTargetOutput &built = fatbin->targets.front();
   llvm::Expected<const TargetSpec &> spec = lookupTargetSpec(target.name);
   if (!spec)

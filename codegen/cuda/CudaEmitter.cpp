@@ -30,7 +30,11 @@ llvm::Error fail(const llvm::Twine &message) {
 // is written for 256 (codegen/cuda/kernels/Linear.cuh).
 constexpr int kRowThreads = 128;
 constexpr int kNormThreads = 256;
-constexpr int kGemvThreads = 256; // 8 warps, a weight row per warp
+constexpr int kGemvThreads = 256; // 8 warps, a weight row per warp at a time
+// GEMV grids stride over the weight rows beyond this many blocks: 8 per SM of
+// an H100 (132 SMs) keeps every SM busy, and the host emulation, which pays
+// per block, runs a 129k-row LM head in ~1k blocks instead of 16k.
+constexpr int64_t kGemvMaxBlocks = 1056;
 constexpr int kGemmThreads = 256;
 constexpr int64_t kGemmTileN = 64, kGemmTileM = 32;
 constexpr int kAttendThreads = 128;
@@ -162,7 +166,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::linear() {
   };
   Global gemv = rowKernel("_gemv", kGemvThreads, params, call("linearGemv", kGemvThreads));
   gemv.phase = "decode";
-  gemv.grid = {ceilDiv(total, kGemvThreads / 32), 1, 1};
+  gemv.grid = {std::min(ceilDiv(total, kGemvThreads / 32), kGemvMaxBlocks), 1, 1};
   gemv.rowsDim = -1;
   Global gemm = rowKernel("_gemm", kGemmThreads, params, call("linearGemm", kGemmThreads));
   gemm.phase = "prefill";
@@ -189,7 +193,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::gatedLinear() {
   };
   Global gemv = rowKernel("_gemv", kGemvThreads, params, call("gatedGemv", kGemvThreads));
   gemv.phase = "decode";
-  gemv.grid = {ceilDiv(inter, kGemvThreads / 32), 1, 1};
+  gemv.grid = {std::min(ceilDiv(inter, kGemvThreads / 32), kGemvMaxBlocks), 1, 1};
   gemv.rowsDim = -1;
   Global gemm = rowKernel("_gemm", kGemmThreads, params, call("gatedGemm", kGemmThreads));
   gemm.phase = "prefill";

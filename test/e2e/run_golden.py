@@ -2,7 +2,7 @@
 """Runs an artifact on a golden's tokens with r1run and compares the logits.
 
 Usage: run_golden.py ARTIFACT GOLDEN.json [--chunk N] [--precision P]
-                     [--same-as-chunk M] [compare_logits.py options...]
+                     [--device D] [--same-as-chunk M] [compare_logits.py options...]
 
 Feeds the golden's tokens ([bos] + prompt) to `r1run ARTIFACT --dump-logits`
 and checks the dump with compare_logits.py. With --same-as-chunk M, also runs
@@ -17,9 +17,11 @@ import json
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run(artifact, tokens, chunk, precision, out):
+def run(artifact, tokens, chunk, precision, device, out):
     cmd = ["r1run", artifact, "--tokens", ",".join(map(str, tokens)), "--dump-logits", out,
            "--precision", precision]
+    if device:
+        cmd += ["--device", device]
     if chunk:
         cmd += ["--chunk", str(chunk)]
     result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -31,7 +33,7 @@ def main():
     args = sys.argv[1:]
     artifact, golden = args[0], args[1]
     rest = args[2:]
-    chunk, precision, same_as = None, "fp32", None
+    chunk, precision, same_as, device = None, "fp32", None, None
     passthrough = []
     i = 0
     while i < len(rest):
@@ -39,6 +41,8 @@ def main():
             chunk = int(rest[i + 1]); i += 2
         elif rest[i] == "--precision":
             precision = rest[i + 1]; i += 2
+        elif rest[i] == "--device":
+            device = rest[i + 1]; i += 2
         elif rest[i] == "--same-as-chunk":
             same_as = int(rest[i + 1]); i += 2
         else:
@@ -47,12 +51,12 @@ def main():
     compare = [sys.executable, os.path.join(HERE, "compare_logits.py")]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "logits")
-        run(artifact, tokens, chunk, precision, out)
+        run(artifact, tokens, chunk, precision, device, out)
         code = subprocess.call(compare + [out, golden] + passthrough)
         if code or same_as is None:
             sys.exit(code)
         other = os.path.join(tmp, "other")
-        run(artifact, tokens, same_as, precision, other)
+        run(artifact, tokens, same_as, precision, device, other)
         sys.exit(subprocess.call(compare + [out, golden, "--against", other] + passthrough))
 
 

@@ -84,3 +84,12 @@ if cuda_toolkit_available():
 else:
     lit_config.warning("CUDA toolchain tests are skipped (UNSUPPORTED): no nvcc, ptxas and "
                        "fatbinary (CUDA toolkit 12.0+; set CUDA_HOME or R1C_CUDA_PATH)")
+
+# A CUDA driver (libcuda.so.1) makes r1run run CUDA artifacts on the GPU;
+# tests of the message r1run gives without one are UNSUPPORTED there.
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

@@ -26,7 +26,10 @@
 #define R1_DEVICE __device__
 #define R1_HOST_DEVICE __host__ __device__
 #define R1_SHARED __shared__
-#define R1_LAUNCH_BOUNDS(maxThreads) __launch_bounds__(maxThreads)
+// minBlocksPerMultiprocessor 1: without it ptxas (CUDA 13.0) caps some
+// kernels at 64 registers and spills 4-8 bytes (linear GEMM/GEMV on sm_89 and
+// sm_90a); with it, it uses what the kernel needs and nothing spills.
+#define R1_LAUNCH_BOUNDS(maxThreads) __launch_bounds__(maxThreads, 1)
 #define R1_LAUNCH(kernel, grid, block, sharedBytes, stream, ...)                                   \
   kernel<<<grid, block, sharedBytes, stream>>>(__VA_ARGS__)
 
