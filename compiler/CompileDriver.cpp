@@ -99,6 +99,8 @@ private:
     nlohmann::json target, code, cuda;
     size_t kernelCount = 0;
     uint64_t codeBytes = 0;
+    /// CUDA: the arena with the CUDA kernels' scratch (CudaProgram::arenaBytes).
+    int64_t arenaBytes = 0;
   };
   llvm::Expected<CompiledCode> compileHost(ModuleOp plan, const std::string &source,
                                            const std::string &identity,
@@ -399,6 +401,7 @@ Compiler::compileCuda(ModuleOp plan, const CudaProgram &program, const std::stri
   //    much shared memory fails the compile (docs/cuda.md, "Resources").
   CompiledCode out;
   out.cuda = program.launchPlan;
+  out.arenaBytes = program.arenaBytes;
   nlohmann::json &kernels = out.cuda["kernels"];
   for (nlohmann::json &k : kernels) {
     std::string name = k["name"];
@@ -518,8 +521,10 @@ llvm::Error Compiler::package(ModuleOp plan, CompiledCode compiled) {
        {{"temperature", 0.6}, {"top_p", 0.95}, {"max_new_tokens", 32768},
         {"think_prefix", "<think>\n"}}},
   };
-  if (!compiled.cuda.is_null())
+  if (!compiled.cuda.is_null()) {
     manifest["cuda"] = compiled.cuda;
+    manifest["memory"]["arena_bytes"] = compiled.arenaBytes;
+  }
 
   // 3. The artifact: weights streamed from the checkpoint, then the code,
   //    the tokenizer and the texts engineers may want to read.

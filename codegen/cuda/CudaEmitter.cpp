@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <algorithm>
 #include <optional>
 
 namespace r1 {
@@ -87,6 +88,9 @@ struct Global {
   std::array<int64_t, 3> grid = {1, 1, 1};
   int rowsDim = 0;
   int64_t rowsPerBlock = 1;
+  /// grid[rowsDim] is multiplied by min(rowsCap, ceil(rows * rowsScale /
+  /// rowsPerBlock)) (rowsCap 0: no cap).
+  int64_t rowsScale = 1, rowsCap = 0;
   int64_t dynamicSharedBytes = 0;
   std::vector<Param> params;
   /// The body's call, with the parameters' names.
@@ -95,9 +99,37 @@ struct Global {
 
 /// Builds the __global__ kernels of one r1k.kernel. With `bind`, every
 /// parameter also gets its launch argument.
+/// Arena space past the plan's arena that some CUDA kernels need (the
+/// grouped MoE kernels' expert lists and hidden rows), shared by all layers.
+struct CudaScratch {
+  int64_t base = 0;     // the plan's arena_bytes, rounded up to 256
+  int64_t maxRows = 0;  // rows of the largest step
+  int64_t groupsBytes = 0, hiddenBytes = 0; // the largest needs, 256-aligned
+  int64_t groups() const { return base; }
+  int64_t hidden() const { return base + groupsBytes; }
+  int64_t end() const { return base + groupsBytes + hiddenBytes; }
+};
+
+/// What the grouped MoE kernels need for `kernel` at `maxRows` rows.
+std::pair<int64_t, int64_t> groupedMoeScratch(r1k::KernelOp kernel, int64_t maxRows) {
+  int64_t experts = kernel.getInt("experts"), topK = kernel.getInt("top_k");
+  auto align = [](int64_t b) { return (b + 255) / 256 * 256; };
+  // moeExpertsGroupsElems<E, TopK>(n) int32s, and h [n * TopK, I] floats.
+  return {align(4 * (2 * experts + 2 + maxRows * topK)),
+          align(4 * maxRows * topK * kernel.getInt("inter"))};
+}
+
+/// The grouped MoE kernels serve every moe_experts kernel except W8A8's,
+/// whose per-token kernel quantizes inside (docs/cuda.md).
+bool usesGroupedMoe(r1k::KernelOp kernel) {
+  return kernel.getKind() == "moe_experts" &&
+         !(kernel.getParams().get("quantize_activations") && kernel.getBool("quantize_activations"));
+}
+
 class KernelDescriber {
 public:
-  KernelDescriber(r1k::KernelOp kernel, const LaunchBinding *bind) : k_(kernel), bind_(bind) {}
+  KernelDescriber(r1k::KernelOp kernel, const LaunchBinding *bind, const CudaScratch &scratch)
+      : k_(kernel), bind_(bind), scratch_(scratch) {}
 
   llvm::Expected<std::vector<Global>> describe();
 
@@ -136,6 +168,7 @@ private:
 
   r1k::KernelOp k_;
   const LaunchBinding *bind_;
+  const CudaScratch &scratch_;
   size_t nextWeight_ = 0;
 };
 
@@ -262,6 +295,55 @@ llvm::Expected<std::vector<Global>> KernelDescriber::mla() {
 
 llvm::Expected<std::vector<Global>> KernelDescriber::moe() {
   llvm::StringRef kind = k_.getKind();
+  if (usesGroupedMoe(k_)) {
+    // Three launches: per-expert token lists, then each active expert's
+    // gate/up over its tokens, then down and the weighted sum per token; the
+    // weights of an expert are read once per step, by many blocks (a decode
+    // step's one token would otherwise run on a single SM).
+    bool fp8 = k_.getStr("wtype") == "f8";
+    int64_t experts = k_.getInt("experts"), topK = k_.getInt("top_k");
+    int64_t hidden = k_.getInt("hidden"), inter = k_.getInt("inter");
+    json gateUp = weight(true), down = weight(true), guScales = weight(fp8),
+         downScales = weight(fp8);
+    json groups = bind_ ? json{{"arena", scratch_.groups()}} : json();
+    json h = bind_ ? json{{"arena", scratch_.hidden()}} : json();
+    std::string dims = llvm::formatv("{0}, {1}", experts, topK).str();
+    std::string all = llvm::formatv("{0}, {1}, {2}, {3}, {4}", experts, topK, hidden, inter,
+                                    wtype(k_.getStr("wtype")))
+                          .str();
+    Global sort = rowKernel(
+        "_sort", kExpertThreads,
+        {p("const int32_t *", "ids", in(1)), rows(), p("int32_t *", "groups", groups)},
+        llvm::formatv("r1ck::moeExpertsGroupedSort<{0}, {1}>(ids, rows, groups);", dims,
+                      kExpertThreads)
+            .str());
+    sort.rowsDim = -1;
+    Global up = rowKernel(
+        "_up", kExpertThreads,
+        {p("const float *", "x", in(0)), p("const int32_t *", "groups", groups),
+         p("const void *", "gateUp", gateUp), p("const float *", "gateUpScales", guScales),
+         p("float *", "h", h)},
+        llvm::formatv("r1ck::moeExpertsGroupedUp<{0}, {1}>(x, groups, gateUp, gateUpScales, h);",
+                      all, kExpertThreads)
+            .str());
+    // (ceil(I / warps), min(E, rows * TopK)): blocks past the active experts return.
+    up.grid = {ceilDiv(inter, kExpertThreads / 32), 1, 1};
+    up.rowsDim = 1;
+    up.rowsScale = topK;
+    up.rowsCap = experts;
+    Global downStep = rowKernel(
+        "_down", kExpertThreads,
+        {p("const float *", "h", h), p("const float *", "weights", in(2)),
+         p("const int32_t *", "groups", groups), p("const void *", "down", down),
+         p("const float *", "downScales", downScales), rows(), p("float *", "out", out(0))},
+        llvm::formatv("r1ck::moeExpertsGroupedDown<{0}, {1}>(h, weights, groups, down, "
+                      "downScales, rows, out);",
+                      all, kExpertThreads)
+            .str());
+    downStep.grid = {ceilDiv(hidden, 2 * (kExpertThreads / 32)), 1, 1};
+    downStep.rowsDim = -1;
+    return std::vector<Global>{sort, up, downStep};
+  }
   if (kind == "moe_experts") {
     bool fp8 = k_.getStr("wtype") == "f8";
     bool quant = k_.getParams().get("quantize_activations") && k_.getBool("quantize_activations");
@@ -460,6 +542,17 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
      << "// launch plan in the artifact's manifest says when each runs.\n"
      << "#include \"R1CudaKernels.cuh\"\n\n";
 
+  // 0. Scratch past the plan's arena, for the kernels that need it.
+  CudaScratch scratch;
+  scratch.base = (attrInt("r1k.arena_bytes") + 255) / 256 * 256;
+  scratch.maxRows = attrInt("r1k.max_rows");
+  for (auto kernel : plan.getOps<r1k::KernelOp>())
+    if (usesGroupedMoe(kernel)) {
+      auto [groupsBytes, hiddenBytes] = groupedMoeScratch(kernel, scratch.maxRows);
+      scratch.groupsBytes = std::max(scratch.groupsBytes, groupsBytes);
+      scratch.hiddenBytes = std::max(scratch.hiddenBytes, hiddenBytes);
+    }
+
   // 1. The kernels, in plan order.
   std::vector<Global> globals;
   llvm::DenseMap<Attribute, int64_t> weightIndex;
@@ -481,7 +574,7 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
         os << (i % 6 == 0 ? "\n    " : " ") << floatLiteral(invFreq[i]) << ",";
       os << "};\n";
     }
-    llvm::Expected<std::vector<Global>> made = KernelDescriber(kernel, nullptr).describe();
+    llvm::Expected<std::vector<Global>> made = KernelDescriber(kernel, nullptr, scratch).describe();
     if (!made)
       return made.takeError();
     for (Global &g : *made) {
@@ -492,6 +585,8 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
                          {"grid", g.grid},
                          {"rows_dim", g.rowsDim},
                          {"rows_per_block", g.rowsPerBlock},
+                         {"rows_scale", g.rowsScale},
+                         {"rows_cap", g.rowsCap},
                          {"dynamic_shared_bytes", g.dynamicSharedBytes}});
       globals.push_back(std::move(g));
     }
@@ -541,7 +636,7 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
       for (Attribute ref : launch.getWeights())
         bind.weights.push_back(json{{"weight", weightIndex.lookup(ref)}});
       bind.kvOffset = launch.getKvOffset().value_or(0);
-      llvm::Expected<std::vector<Global>> made = KernelDescriber(kernel, &bind).describe();
+      llvm::Expected<std::vector<Global>> made = KernelDescriber(kernel, &bind, scratch).describe();
       if (!made)
         return made.takeError();
       for (const Global &g : *made) {
@@ -564,6 +659,7 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
   CudaProgram program;
   program.source = std::move(text);
   program.launchPlan = {{"kernels", kernels}, {"prefill", prefill}, {"decode", decode}};
+  program.arenaBytes = scratch.groupsBytes ? scratch.end() : attrInt("r1k.arena_bytes");
   return program;
 }
 

@@ -44,6 +44,9 @@ struct CudaProgram {
   /// where a launch is {"kernel", "rows": "tokens"|"logits", "args": [...]}
   /// (docs/cuda.md, "The launch plan").
   nlohmann::json launchPlan;
+  /// The arena the CUDA step needs: the plan's, plus scratch some CUDA
+  /// kernels use past it (the grouped MoE kernels' lists and hidden rows).
+  int64_t arenaBytes = 0;
 };
 
 /// CUDA source and launch plan for a module after r1-plan-memory. Errors name

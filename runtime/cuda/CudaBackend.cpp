@@ -159,8 +159,12 @@ Status CudaSequence::run(const std::vector<PlanLaunch> &launches, int64_t n, int
     LaunchDims dims;
     for (int d = 0; d < 3; ++d)
       dims.grid[d] = unsigned(k.grid[size_t(d)]);
-    if (k.rowsDim >= 0)
-      dims.grid[k.rowsDim] *= unsigned((uint64_t(rows) + k.rowsPerBlock - 1) / k.rowsPerBlock);
+    if (k.rowsDim >= 0) {
+      uint64_t blocks = (uint64_t(rows) * k.rowsScale + k.rowsPerBlock - 1) / k.rowsPerBlock;
+      if (k.rowsCap && blocks > k.rowsCap)
+        blocks = k.rowsCap;
+      dims.grid[k.rowsDim] *= unsigned(blocks);
+    }
     dims.block[0] = k.threads;
     dims.sharedBytes = unsigned(k.dynamicSharedBytes);
     if (Status s = device.launch(model_.kernelHandle(launch.kernel), dims, pointers.data());

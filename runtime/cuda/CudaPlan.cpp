@@ -29,6 +29,8 @@ void parseKernels(ManifestFields &f, const json &list, CudaPlan &plan,
     std::vector<uint64_t> grid =
         f.unsignedList(k, at, "grid", true, UINT32_MAX).value_or(std::vector<uint64_t>{});
     kernel.rowsPerBlock = f.unsignedInt(k, at, "rows_per_block", true, UINT32_MAX).value_or(1);
+    kernel.rowsScale = f.unsignedInt(k, at, "rows_scale", false, 65536).value_or(1);
+    kernel.rowsCap = f.unsignedInt(k, at, "rows_cap", false, UINT32_MAX).value_or(0);
     kernel.dynamicSharedBytes =
         f.unsignedInt(k, at, "dynamic_shared_bytes", true, 227 * 1024).value_or(0);
     const json *rowsDim = f.member(k, at, "rows_dim");
@@ -40,8 +42,8 @@ void parseKernels(ManifestFields &f, const json &list, CudaPlan &plan,
     kernel.rowsDim = int(rowsDim->get<int64_t>());
     if (grid.size() != 3 || grid[0] == 0 || grid[1] == 0 || grid[2] == 0)
       return f.error(ManifestFields::join(at, "grid"), "must be three positive integers");
-    if (kernel.threads == 0 || kernel.rowsPerBlock == 0)
-      return f.error(at, "needs threads and rows_per_block of at least 1");
+    if (kernel.threads == 0 || kernel.rowsPerBlock == 0 || kernel.rowsScale == 0)
+      return f.error(at, "needs threads, rows_per_block and rows_scale of at least 1");
     kernel.grid = {grid[0], grid[1], grid[2]};
     if (!index.emplace(kernel.name, plan.kernels.size()).second)
       return f.error(ManifestFields::join(at, "name"), "repeats kernel " + kernel.name);

@@ -28,10 +28,14 @@ struct PlanKernel {
   std::string name;
   unsigned threads = 0;
   /// The grid for one block of rows; grid[rowsDim] is multiplied by
-  /// ceil(rows / rowsPerBlock) (rowsDim -1: the grid does not grow).
+  /// ceil(rows * rowsScale / rowsPerBlock), at most rowsCap (rowsDim -1: the
+  /// grid does not grow).
   std::array<uint64_t, 3> grid = {1, 1, 1};
   int rowsDim = -1;
   uint64_t rowsPerBlock = 1;
+  /// The multiplier is min(rowsCap, ceil(rows * rowsScale / rowsPerBlock));
+  /// rowsCap 0: no cap.
+  uint64_t rowsScale = 1, rowsCap = 0;
   uint64_t dynamicSharedBytes = 0;
 };
 
