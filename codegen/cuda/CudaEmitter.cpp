@@ -2,6 +2,8 @@
 
 #include "codegen/cuda/CudaEmitter.h"
 
+#include "codegen/CxxLiterals.h"
+
 #include "dialects/R1KernelPlan.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,14 +43,7 @@ constexpr int64_t kGemmTileN = 64, kGemmTileM = 32;
 constexpr int kAttendThreads = 128;
 constexpr int kExpertThreads = 256;
 
-std::string floatLiteral(double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.9g", value);
-  std::string s = text;
-  if (s.find_first_of(".en") == std::string::npos)
-    s += ".0";
-  return s + "f";
-}
+std::string floatLiteral(double value) { return cxxFloatLiteral(value, /*asFloat=*/true); }
 
 std::string wtype(llvm::StringRef name) {
   if (name == "f8")
@@ -160,6 +155,10 @@ private:
     return g;
   }
 
+  /// A linear layer's decode (GEMV, a warp per output) and prefill (32x64
+  /// tiles) kernels over the same parameters, for `outputs` output columns.
+  std::vector<Global> gemvAndGemm(const std::vector<Param> &params, int64_t outputs,
+                                  std::string gemvCall, std::string gemmCall);
   llvm::Expected<std::vector<Global>> linear();
   llvm::Expected<std::vector<Global>> gatedLinear();
   llvm::Expected<std::vector<Global>> attention();
@@ -197,16 +196,23 @@ llvm::Expected<std::vector<Global>> KernelDescriber::linear() {
                          boolText(norm), seg[0], seg[1], seg[2], threads, eps)
         .str();
   };
-  Global gemv = rowKernel("_gemv", kGemvThreads, params, call("linearGemv", kGemvThreads));
+  return gemvAndGemm(params, total, call("linearGemv", kGemvThreads),
+                     call("linearGemm", kGemmThreads));
+}
+
+std::vector<Global> KernelDescriber::gemvAndGemm(const std::vector<Param> &params,
+                                                 int64_t outputs, std::string gemvCall,
+                                                 std::string gemmCall) {
+  Global gemv = rowKernel("_gemv", kGemvThreads, params, std::move(gemvCall));
   gemv.phase = "decode";
-  gemv.grid = {std::min(ceilDiv(total, kGemvThreads / 32), kGemvMaxBlocks), 1, 1};
+  gemv.grid = {std::min(ceilDiv(outputs, kGemvThreads / 32), kGemvMaxBlocks), 1, 1};
   gemv.rowsDim = -1;
-  Global gemm = rowKernel("_gemm", kGemmThreads, params, call("linearGemm", kGemmThreads));
+  Global gemm = rowKernel("_gemm", kGemmThreads, params, std::move(gemmCall));
   gemm.phase = "prefill";
-  gemm.grid = {ceilDiv(total, kGemmTileN), 1, 1};
+  gemm.grid = {ceilDiv(outputs, kGemmTileN), 1, 1};
   gemm.rowsDim = 1;
   gemm.rowsPerBlock = kGemmTileM;
-  return std::vector<Global>{gemv, gemm};
+  return {gemv, gemm};
 }
 
 llvm::Expected<std::vector<Global>> KernelDescriber::gatedLinear() {
@@ -224,16 +230,8 @@ llvm::Expected<std::vector<Global>> KernelDescriber::gatedLinear() {
                          threads, eps)
         .str();
   };
-  Global gemv = rowKernel("_gemv", kGemvThreads, params, call("gatedGemv", kGemvThreads));
-  gemv.phase = "decode";
-  gemv.grid = {std::min(ceilDiv(inter, kGemvThreads / 32), kGemvMaxBlocks), 1, 1};
-  gemv.rowsDim = -1;
-  Global gemm = rowKernel("_gemm", kGemmThreads, params, call("gatedGemm", kGemmThreads));
-  gemm.phase = "prefill";
-  gemm.grid = {ceilDiv(inter, kGemmTileN), 1, 1};
-  gemm.rowsDim = 1;
-  gemm.rowsPerBlock = kGemmTileM;
-  return std::vector<Global>{gemv, gemm};
+  return gemvAndGemm(params, inter, call("gatedGemv", kGemvThreads),
+                     call("gatedGemm", kGemmThreads));
 }
 
 llvm::Expected<std::vector<Global>> KernelDescriber::attention() {

@@ -2,6 +2,8 @@
 
 #include "codegen/host/HostEmitter.h"
 
+#include "codegen/CxxLiterals.h"
+
 #include "dialects/R1KernelPlan.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -22,15 +24,7 @@ llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// A C++ literal that reads back as exactly `value`.
-std::string floatLiteral(double value, bool asFloat) {
-  char text[64];
-  std::snprintf(text, sizeof text, asFloat ? "%.9g" : "%.17g", value);
-  std::string s = text;
-  if (s.find_first_of(".en") == std::string::npos)
-    s += ".0";
-  return asFloat ? s + "f" : s;
-}
+std::string floatLiteral(double value, bool asFloat) { return cxxFloatLiteral(value, asFloat); }
 
 std::string wtype(llvm::StringRef name) {
   if (name == "f8")
