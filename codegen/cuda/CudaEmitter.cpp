@@ -144,6 +144,8 @@ private:
     return {std::move(type), std::move(name), std::move(arg)};
   }
   static Param rows() { return {"int64_t ", "rows", "rows"}; }
+  /// The sequence's KV block table (runtime/cuda/CudaBackend.h).
+  Param blocks() const { return {"const int32_t *", "blocks", bind_ ? json("blocks") : json()}; }
 
   Global rowKernel(const std::string &suffix, int threads, std::vector<Param> params,
                    std::string call) {
@@ -241,16 +243,17 @@ llvm::Expected<std::vector<Global>> KernelDescriber::attention() {
   Global store = rowKernel(
       "_store", kRowThreads,
       {p("const float *", "k", in(1)), p("const float *", "v", in(2)),
-       p("const int32_t *", "pos", in(3)), p("float *", "keys", kv()),
+       p("const int32_t *", "pos", in(3)), blocks(), p("float *", "keys", kv()),
        p("float *", "values", kv(hkv * d))},
-      llvm::formatv("r1ck::attentionStore<{0}, {1}>(k, v, pos, keys, values);", dims, kRowThreads)
+      llvm::formatv("r1ck::attentionStore<{0}, {1}>(k, v, pos, blocks, keys, values);", dims,
+                    kRowThreads)
           .str());
   Global attend = rowKernel(
       "_attend", kAttendThreads,
-      {p("const float *", "q", in(0)), p("const int32_t *", "pos", in(3)),
+      {p("const float *", "q", in(0)), p("const int32_t *", "pos", in(3)), blocks(),
        p("const float *", "keys", kv()), p("const float *", "values", kv(hkv * d)),
        p("float *", "out", out(0))},
-      llvm::formatv("r1ck::attentionAttend<{0}, {1}, {2}>(q, pos, keys, values, {3}, out);", hq,
+      llvm::formatv("r1ck::attentionAttend<{0}, {1}, {2}>(q, pos, blocks, keys, values, {3}, out);", hq,
                     dims, kAttendThreads, floatLiteral(k_.getF64("scale")))
           .str());
   attend.grid = {1, hq, 1};
@@ -268,12 +271,12 @@ llvm::Expected<std::vector<Global>> KernelDescriber::mla() {
   bool fp8 = k_.getStr("wtype") == "f8", ukFp8 = k_.getStr("wtype_uk") == "f8";
   Global store = rowKernel("_store", kRowThreads,
                            {p("const float *", "latent", in(1)), p("const float *", "kpe", in(2)),
-                            p("const int32_t *", "pos", in(3)), p("float *", "cache", kv())},
-                           llvm::formatv("r1ck::mlaStore<{0}, {1}, {2}>(latent, kpe, pos, cache);",
+                            p("const int32_t *", "pos", in(3)), blocks(), p("float *", "cache", kv())},
+                           llvm::formatv("r1ck::mlaStore<{0}, {1}, {2}>(latent, kpe, pos, blocks, cache);",
                                          rank, rope, kRowThreads)
                                .str());
   std::vector<Param> params = {p("const float *", "q", in(0)), p("const int32_t *", "pos", in(3)),
-                               p("const float *", "cache", kv())};
+                               blocks(), p("const float *", "cache", kv())};
   params.push_back(p("const void *", "kvB", weight(true)));
   params.push_back(p("const float *", "kvBScales", weight(fp8)));
   params.push_back(p("const void *", "wukT", weight(true)));
@@ -281,7 +284,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::mla() {
   params.push_back(p("float *", "out", out(0)));
   Global attend = rowKernel(
       "_attend", kAttendThreads, params,
-      llvm::formatv("r1ck::mlaAttend<{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}>(q, pos, cache, kvB, "
+      llvm::formatv("r1ck::mlaAttend<{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}>(q, pos, blocks, cache, kvB, "
                     "kvBScales, wukT, wukTScales, {8}, out);",
                     heads, k_.getInt("nope"), rope, k_.getInt("v"), rank,
                     wtype(k_.getStr("wtype")), wtype(k_.getStr("wtype_uk")), kAttendThreads,

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <vector>
+
 namespace r1::runtime {
 
 Result<std::unique_ptr<CudaModel>> CudaModel::load(const ArtifactReader &artifact,
@@ -60,7 +62,12 @@ Result<std::unique_ptr<CudaModel>> CudaModel::load(const ArtifactReader &artifac
     return Status::badInput(path + ": the artifact has no \"weights\" section; it is incomplete");
   Result<DeviceAddress> address = model->device_->allocate(weights->bytes);
   if (!address.ok())
-    return address.status();
+    return Status::runtimeError(path + ": its weights (" +
+                                std::to_string(weights->bytes / 1000000) + " MB) do not fit on " +
+                                model->device_->description() + ": " +
+                                address.status().message() +
+                                "; r1c runs a model on one GPU (a model larger than one GPU's "
+                                "memory needs multi-GPU support, which r1c does not have yet)");
   model->weights_ = *address;
   if (Status s = model->device_->upload(model->weights_, weights->data, weights->bytes); !s.ok())
     return s;
@@ -81,8 +88,9 @@ Result<std::unique_ptr<CudaSequence>> CudaSequence::create(const CudaModel &mode
   std::unique_ptr<CudaSequence> seq(new CudaSequence(model));
   const ModelManifest &m = model.manifest();
   GpuDevice &device = model.device();
-  seq->capacity_ = capacity;
-  seq->kvBytes_ = m.kvBytesPerToken * uint64_t(capacity);
+  seq->rows_ = (capacity + kKvBlockRows - 1) / kKvBlockRows * kKvBlockRows;
+  seq->kvBytes_ = m.kvBytesPerToken * uint64_t(seq->rows_);
+  uint64_t blockCount = uint64_t(seq->rows_ / kKvBlockRows);
   uint64_t rows = m.maxStepTokens;
   struct Buffer {
     DeviceAddress *at;
@@ -91,20 +99,28 @@ Result<std::unique_ptr<CudaSequence>> CudaSequence::create(const CudaModel &mode
                  {&seq->kv_, seq->kvBytes_},
                  {&seq->tokens_, rows * 4},
                  {&seq->positions_, rows * 4},
-                 {&seq->logits_, rows * m.vocabSize * 4}};
+                 {&seq->logits_, rows * m.vocabSize * 4},
+                 {&seq->blocks_, blockCount * 4}};
   for (Buffer &b : buffers) {
     Result<DeviceAddress> a = device.allocate(b.bytes);
     if (!a.ok())
       return a.status();
     *b.at = *a;
   }
+  // A sequence of its own owns every block, in order. (A server sharing one
+  // pool between sequences would hand out blocks as they fill.)
+  std::vector<int32_t> table(blockCount);
+  for (uint64_t b = 0; b < blockCount; ++b)
+    table[b] = int32_t(b);
+  if (Status s = device.upload(seq->blocks_, table.data(), blockCount * 4); !s.ok())
+    return s;
   if (Status s = seq->resetCache(); !s.ok())
     return s;
   return seq;
 }
 
 CudaSequence::~CudaSequence() {
-  for (DeviceAddress a : {arena_, kv_, tokens_, positions_, logits_})
+  for (DeviceAddress a : {arena_, kv_, tokens_, positions_, logits_, blocks_})
     if (a)
       model_.device().release(a);
 }
@@ -136,13 +152,16 @@ Status CudaSequence::run(const std::vector<PlanLaunch> &launches, int64_t n, int
         v = model_.weight(a.value);
         break;
       case PlanArg::Kind::Kv:
-        v = kv_ + a.value * uint64_t(capacity_) * 4;
+        v = kv_ + a.value * uint64_t(rows_) * 4;
         break;
       case PlanArg::Kind::Tokens:
         v = tokens_;
         break;
       case PlanArg::Kind::Positions:
         v = positions_;
+        break;
+      case PlanArg::Kind::Blocks:
+        v = blocks_;
         break;
       case PlanArg::Kind::Logits:
         v = logits_;

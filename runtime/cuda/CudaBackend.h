@@ -23,6 +23,11 @@
 
 namespace r1::runtime {
 
+/// Rows of one KV-cache block: the cache is paged (CUDA kernels find a
+/// position's row through the sequence's block table), as serving engines
+/// page it; Attention.cuh's kKvBlockRows.
+inline constexpr int64_t kKvBlockRows = 64;
+
 /// Where a CUDA artifact runs.
 enum class CudaDeviceChoice {
   Gpu,      // the first GPU, through the CUDA driver
@@ -56,7 +61,8 @@ private:
 
 class CudaSequence {
 public:
-  /// Device memory for `capacity` tokens of KV cache, zeroed.
+  /// Device memory for `capacity` tokens of KV cache (rounded up to whole
+  /// blocks), zeroed, with this sequence owning every block in order.
   static Result<std::unique_ptr<CudaSequence>> create(const CudaModel &model, int64_t capacity);
   ~CudaSequence();
 
@@ -73,8 +79,9 @@ private:
   Status run(const std::vector<PlanLaunch> &launches, int64_t n, int64_t logitsRows);
 
   const CudaModel &model_;
-  int64_t capacity_ = 0;
-  DeviceAddress arena_ = 0, kv_ = 0, tokens_ = 0, positions_ = 0, logits_ = 0;
+  /// Cache rows per layer: the capacity rounded up to whole blocks.
+  int64_t rows_ = 0;
+  DeviceAddress arena_ = 0, kv_ = 0, tokens_ = 0, positions_ = 0, logits_ = 0, blocks_ = 0;
   uint64_t kvBytes_ = 0;
   std::optional<int> decodeGraph_;
 };

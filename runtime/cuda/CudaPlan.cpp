@@ -57,6 +57,7 @@ PlanArg parseArg(ManifestFields &f, const json &arg, const std::string &at, cons
     std::string name = arg.get<std::string>();
     static const std::map<std::string, PlanArg::Kind> kinds = {
         {"tokens", PlanArg::Kind::Tokens}, {"positions", PlanArg::Kind::Positions},
+        {"blocks", PlanArg::Kind::Blocks},
         {"logits", PlanArg::Kind::Logits}, {"rows", PlanArg::Kind::Rows},
         {"null", PlanArg::Kind::Null}};
     auto found = kinds.find(name);

@@ -47,6 +47,7 @@ struct PlanArg {
     Kv,        // KV cache + value * capacity floats: one layer's slice
     Tokens,    // the step's token ids (int32)
     Positions, // their positions (int32)
+    Blocks,    // the sequence's KV block table (int32; 64 cache rows a block)
     Logits,    // the logits output [logits rows, vocab]
     Rows,      // the launch's row count, int64
     Null,      // a null pointer (an absent optional input)

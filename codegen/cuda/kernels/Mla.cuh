@@ -1,15 +1,16 @@
 //===- Mla.cuh - CUDA kernels: DeepSeek latent attention, absorbed form ---===//
 //
 // Device bodies mirroring r1hk::mla with kAbsorbed = true (codegen/host/
-// kernels/Mla.h): attention over a per-layer latent cache whose row p is
-// [latent(p) (Rank) | kpe(p) (Rope)], shared by all heads. Two launches per
-// step, as for GQA (Attention.cuh):
+// kernels/Mla.h): attention over a per-layer latent cache whose row for
+// position p is [latent(p) (Rank) | kpe(p) (Rope)], shared by all heads, and
+// paged as the GQA caches are (Attention.cuh: pool row kvRow(blocks, p)).
+// Two launches per step, as for GQA:
 //
 //   mlaStore   grid (rows), block kThreads: writes each token's cache row;
 //   mlaAttend  grid (rows, H), block kThreads: one block per (token, head):
 //     1. qLat = W_UK[h]^T q_nope (a GEMV over the compiler's transposed key
 //        weights wukT, [Rank, Nope] per head) into shared memory;
-//     2. scores_j = (qLat . latent_j + q_pe . kpe_j) * scale over cache rows
+//     2. scores_j = (qLat . latent_j + q_pe . kpe_j) * scale over positions
 //        j = 0..pos[t], online softmax, oLat = sum_j p_j latent_j: the
 //        warp-per-key scheme of attentionAttend, the values being the
 //        latent part of the very rows the scores read (kept in registers);
@@ -108,15 +109,18 @@ R1_DEVICE inline void warpGemv(const void *w, const float *scales, int64_t row0,
 
 } // namespace attn
 
-/// cache[pos[b]] = [latent[b] | kpe[b]] (row stride Rank + Rope) for each
-/// token b = blockIdx.x; a negative position stores nothing.
+/// cache[r] = [latent[b] | kpe[b]] (row stride Rank + Rope) at pool row r =
+/// kvRow(blocks, pos[b]) for each token b = blockIdx.x; a negative position
+/// stores nothing (and reads no table entry).
 template <int64_t Rank, int64_t Rope, int kThreads>
 R1_DEVICE inline void mlaStore(const float *__restrict__ latent, const float *__restrict__ kpe,
-                               const int32_t *__restrict__ pos, float *__restrict__ cache) {
+                               const int32_t *__restrict__ pos, const int32_t *__restrict__ blocks,
+                               float *__restrict__ cache) {
   constexpr int64_t Row = Rank + Rope;
-  const int64_t b = blockIdx.x, p = __ldg(pos + b);
-  if (p < 0)
+  const int64_t b = blockIdx.x, position = __ldg(pos + b);
+  if (position < 0)
     return;
+  const int64_t p = kvRow(blocks, position);
   for (int64_t i = threadIdx.x; i < Rank; i += kThreads)
     cache[p * Row + i] = __ldg(latent + b * Rank + i);
   for (int64_t i = threadIdx.x; i < Rope; i += kThreads)
@@ -124,26 +128,29 @@ R1_DEVICE inline void mlaStore(const float *__restrict__ latent, const float *__
 }
 
 /// out[t, h] for t = blockIdx.x, h = blockIdx.y; see the file comment.
-/// q [rows, H, Nope + Rope] (nope first, rope applied); cache [cap, Rank +
-/// Rope]; kvB = kv_b_proj [H * (Nope + Dv), Rank] of WT (per head Nope key
-/// rows, then Dv value rows), kvBScales its row-expanded FP8 block scales
-/// [H * (Nope + Dv), ceil(Rank/128)] (null unless F8E4M3); wukT [H * Rank,
-/// Nope] of WTk, wukT[h * Rank + c][d] = W_UK[h][d][c], wukTScales its own
-/// row-expanded scales [H * Rank, ceil(Nope/128)] (the key blocks
-/// transposed; null unless F8E4M3). out [rows, H, Dv]. Static shared
-/// memory: (2 + kThreads / 32) * Rank + 2 * kThreads / 32 floats.
+/// q [rows, H, Nope + Rope] (nope first, rope applied); cache [pool rows,
+/// Rank + Rope], position j at row kvRow(blocks, j); kvB = kv_b_proj [H *
+/// (Nope + Dv), Rank] of WT (per head Nope key rows, then Dv value rows),
+/// kvBScales its row-expanded FP8 block scales [H * (Nope + Dv),
+/// ceil(Rank/128)] (null unless F8E4M3); wukT [H * Rank, Nope] of WTk,
+/// wukT[h * Rank + c][d] = W_UK[h][d][c], wukTScales its own row-expanded
+/// scales [H * Rank, ceil(Nope/128)] (the key blocks transposed; null
+/// unless F8E4M3). out [rows, H, Dv]. Static shared memory: (2 + kThreads
+/// / 32) * Rank + 2 * kThreads / 32 floats.
 template <int64_t H, int64_t Nope, int64_t Rope, int64_t Dv, int64_t Rank, WType WT, WType WTk,
           int kThreads>
 R1_DEVICE inline void mlaAttend(const float *__restrict__ q, const int32_t *__restrict__ pos,
-                                const float *__restrict__ cache, const void *__restrict__ kvB,
-                                const float *__restrict__ kvBScales, const void *__restrict__ wukT,
-                                const float *__restrict__ wukTScales, float scale,
-                                float *__restrict__ out) {
+                                const int32_t *__restrict__ blocks, const float *__restrict__ cache,
+                                const void *__restrict__ kvB, const float *__restrict__ kvBScales,
+                                const void *__restrict__ wukT, const float *__restrict__ wukTScales,
+                                float scale, float *__restrict__ out) {
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "whole warps, at most 1024 threads");
   constexpr int kWarps = kThreads / 32;
   constexpr int64_t Dq = Nope + Rope, Row = Rank + Rope, Dkv = Nope + Dv;
   // Cache rows per warp step; each holds the lane's Rank / 32 latent floats.
+  // A divisor of the block rows, as in attentionAttend.
   constexpr int kKeys = 2;
+  static_assert(kKvBlockRows % kKeys == 0, "a step within one cache block");
   constexpr int kPerNope = attn::lanesCeil(Nope), kPerRope = attn::lanesCeil(Rope);
   using State = attn::WarpSoftmax<Rank>;
   constexpr int kPerRank = State::kPer;
@@ -172,13 +179,19 @@ R1_DEVICE inline void mlaAttend(const float *__restrict__ q, const int32_t *__re
   for (int i = 0; i < kPerRope; ++i)
     qPe[i] = attn::laneHas<Rope>(lane, i) ? __ldg(qh + Nope + lane + 32 * i) : 0.0f;
   State state;
-  // Warp-uniform loop, as in attentionAttend.
+  // Warp-uniform loop, its pool rows found as in attentionAttend.
+  int64_t b0 = -1, shift = 0;
   for (int64_t j0 = int64_t(warp) * kKeys; j0 < keysSeen; j0 += int64_t(kWarps) * kKeys) {
     float s[kKeys], lat[kKeys][kPerRank];
+    if ((j0 & -kKvBlockRows) != b0) {
+      b0 = j0 & -kKvBlockRows;
+      shift = kvRow(blocks, b0) - b0;
+    }
+    const float *row0 = cache + (shift + j0) * Row; // position j0's row
 #pragma unroll
     for (int k = 0; k < kKeys; ++k) {
       const bool has = j0 + k < keysSeen;
-      const float *row = cache + (j0 + k) * Row;
+      const float *row = row0 + k * Row;
       float dot = 0.0f;
 #pragma unroll
       for (int i = 0; i < kPerRank; ++i) {

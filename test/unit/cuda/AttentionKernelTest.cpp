@@ -2,8 +2,11 @@
 //
 // codegen/cuda/kernels/Attention.cuh on the host (R1CudaEmu.h): a sequence is
 // fed in chunks, each a store launch then an attend launch, as the generated
-// code runs it, beside r1hk::attention on its own cache. After every chunk
-// the two caches must hold the same bits; the kernel's outputs must agree
+// code runs it, beside r1hk::attention on its own contiguous cache. The
+// kernels' cache is paged through a block table: the identity, or blocks
+// permuted among a pool with unused ones (PagedCache). After every chunk
+// each position's row must hold the same bits in both caches, and the pool
+// rows no position maps to must be untouched; the kernel's outputs must agree
 // with a double-precision softmax and with the host kernel's outputs. Long
 // chunks (a prompt of hundreds of tokens) are stored whole but attended for
 // a few of their rows only, one launch per row: the emulator runs each warp
@@ -15,6 +18,8 @@
 #include "test/unit/kernels/KernelTestUtil.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -26,16 +31,57 @@ using r1hk::test::Rng;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 template <int64_t Hkv, int64_t D, int64_t Dv, int kThreads>
-R1_GLOBAL void storeKernel(const float *k, const float *v, const int32_t *pos, float *keys,
-                           float *values) {
-  r1ck::attentionStore<Hkv, D, Dv, kThreads>(k, v, pos, keys, values);
+R1_GLOBAL void storeKernel(const float *k, const float *v, const int32_t *pos,
+                           const int32_t *blocks, float *keys, float *values) {
+  r1ck::attentionStore<Hkv, D, Dv, kThreads>(k, v, pos, blocks, keys, values);
 }
 
 template <int64_t Hq, int64_t Hkv, int64_t D, int64_t Dv, int kThreads>
-R1_GLOBAL void attendKernel(const float *q, const int32_t *pos, const float *keys,
-                            const float *values, float scale, float *out) {
-  r1ck::attentionAttend<Hq, Hkv, D, Dv, kThreads>(q, pos, keys, values, scale, out);
+R1_GLOBAL void attendKernel(const float *q, const int32_t *pos, const int32_t *blocks,
+                            const float *keys, const float *values, float scale, float *out) {
+  r1ck::attentionAttend<Hq, Hkv, D, Dv, kThreads>(q, pos, blocks, keys, values, scale, out);
 }
+
+/// The block table of a paged cache of cap positions and its pool's size.
+/// Identity: block i in pool block i, no spare block. Permuted: the blocks in
+/// reverse order at the odd pool blocks, so that no two neighbours are
+/// adjacent and the even pool blocks (the first and the last among them)
+/// are never mapped.
+struct PagedCache {
+  std::vector<int32_t> table;
+  int64_t poolRows;
+
+  PagedCache(int64_t cap, bool permuted) {
+    constexpr int64_t B = r1ck::kKvBlockRows;
+    const int64_t n = (cap + B - 1) / B;
+    for (int64_t i = 0; i < n; ++i)
+      table.push_back(int32_t(permuted ? 2 * (n - 1 - i) + 1 : i));
+    poolRows = (permuted ? 2 * n + 1 : n) * B;
+  }
+  int64_t row(int64_t p) const {
+    return int64_t(table[size_t(p / r1ck::kKvBlockRows)]) * r1ck::kKvBlockRows +
+           p % r1ck::kKvBlockRows;
+  }
+
+  /// Whether pool row row(p) of `pool` holds host row p's `width` floats for
+  /// every p < cap, and every pool row no position maps to is still `fill`.
+  bool matches(const std::vector<float> &pool, const std::vector<float> &host, int64_t width,
+               int64_t cap, float fill) const {
+    std::vector<bool> mapped(size_t(poolRows), false);
+    for (int64_t p = 0; p < cap; ++p) {
+      mapped[size_t(row(p))] = true;
+      if (std::memcmp(pool.data() + row(p) * width, host.data() + p * width,
+                      size_t(width) * sizeof(float)) != 0)
+        return false;
+    }
+    const std::vector<float> untouched(size_t(width), fill);
+    for (int64_t r = 0; r < poolRows; ++r)
+      if (!mapped[size_t(r)] && std::memcmp(pool.data() + r * width, untouched.data(),
+                                            size_t(width) * sizeof(float)) != 0)
+        return false;
+    return true;
+  }
+};
 
 /// The sequence: per token q [Hq, D], k [Hkv, D], v [Hkv, Dv], a position.
 struct Sequence {
@@ -85,12 +131,13 @@ void reference(const Sequence &in, const std::vector<int64_t> &owner, int64_t t,
   }
 }
 
-/// Runs the sequence in `chunks` through both kernels; see the file comment.
-/// Chunks of more than 8 tokens are attended on the emulated GPU for rows 0,
-/// 1, 63, 64 and the last only.
+/// Runs the sequence in `chunks` through both kernels, the CUDA ones on a
+/// cache paged as `permuted` says (PagedCache); see the file comment. Chunks
+/// of more than 8 tokens are attended on the emulated GPU for rows 0, 1, 63,
+/// 64 and the last only.
 template <int64_t Hq, int64_t Hkv, int64_t D, int64_t Dv, int kThreads>
 void checkAttention(const std::string &label, std::vector<int32_t> positions,
-                    std::vector<int64_t> chunks, int64_t cap) {
+                    std::vector<int64_t> chunks, int64_t cap, bool permuted = false) {
   const int64_t n = int64_t(positions.size());
   int64_t total = 0;
   for (int64_t c : chunks)
@@ -110,10 +157,14 @@ void checkAttention(const std::string &label, std::vector<int32_t> positions,
   in.pos = std::move(positions);
   const float scale = float(1.0 / std::sqrt(double(D)));
 
-  // Caches of cap rows plus a guard row, NaN until stored.
+  // The host's caches of cap rows plus a guard row and the kernels' pools,
+  // NaN until stored.
+  const PagedCache paged(cap, permuted);
+  const int32_t *blocks = paged.table.data();
   std::vector<float> hostKeys(size_t((cap + 1) * Hkv * D), kNaN);
   std::vector<float> hostValues(size_t((cap + 1) * Hkv * Dv), kNaN);
-  std::vector<float> keys = hostKeys, values = hostValues;
+  std::vector<float> keys(size_t(paged.poolRows * Hkv * D), kNaN);
+  std::vector<float> values(size_t(paged.poolRows * Hkv * Dv), kNaN);
   std::vector<float> hostOut(size_t(n * Hq * Dv), kNaN), out = hostOut;
   std::vector<int64_t> owner(size_t(cap), -1);
   auto *store = &storeKernel<Hkv, D, Dv, kThreads>;
@@ -128,9 +179,11 @@ void checkAttention(const std::string &label, std::vector<int32_t> positions,
                                     hostKeys.data(), hostValues.data(), cap,
                                     hostOut.data() + t0 * Hq * Dv);
     R1_LAUNCH(store, dim3(unsigned(c)), dim3(kThreads), 0, nullptr, in.k.data() + t0 * Hkv * D,
-              in.v.data() + t0 * Hkv * Dv, in.pos.data() + t0, keys.data(), values.data());
-    EXPECT_TRUE(r1hk::test::sameBits(keys, hostKeys)) << what << ": key cache differs";
-    EXPECT_TRUE(r1hk::test::sameBits(values, hostValues)) << what << ": value cache differs";
+              in.v.data() + t0 * Hkv * Dv, in.pos.data() + t0, blocks, keys.data(), values.data());
+    EXPECT_TRUE(paged.matches(keys, hostKeys, Hkv * D, cap, kNaN)) << what << ": key cache differs";
+    EXPECT_TRUE(paged.matches(values, hostValues, Hkv * Dv, cap, kNaN))
+        << what << ": value cache differs";
+    EXPECT_TRUE(std::isnan(hostKeys[size_t(cap * Hkv * D)])) << what << ": host guard row written";
     for (int64_t t = t0; t < t0 + c; ++t)
       if (in.pos[size_t(t)] >= 0)
         owner[size_t(in.pos[size_t(t)])] = t;
@@ -140,15 +193,15 @@ void checkAttention(const std::string &label, std::vector<int32_t> positions,
       for (int64_t r = 0; r < c; ++r)
         rows.insert(r);
       R1_LAUNCH(attend, dim3(unsigned(c), unsigned(Hq)), dim3(kThreads), 0, nullptr,
-                in.q.data() + t0 * Hq * D, in.pos.data() + t0, keys.data(), values.data(), scale,
-                out.data() + t0 * Hq * Dv);
+                in.q.data() + t0 * Hq * D, in.pos.data() + t0, blocks, keys.data(), values.data(),
+                scale, out.data() + t0 * Hq * Dv);
     } else {
       for (int64_t r : {int64_t(0), int64_t(1), int64_t(63), int64_t(64), c - 1})
         if (r < c)
           rows.insert(r);
       for (int64_t r : rows)
         R1_LAUNCH(attend, dim3(1, unsigned(Hq)), dim3(kThreads), 0, nullptr,
-                  in.q.data() + (t0 + r) * Hq * D, in.pos.data() + t0 + r, keys.data(),
+                  in.q.data() + (t0 + r) * Hq * D, in.pos.data() + t0 + r, blocks, keys.data(),
                   values.data(), scale, out.data() + (t0 + r) * Hq * Dv);
     }
     for (int64_t r : rows) {
@@ -188,14 +241,16 @@ TEST(CudaAttention, OddHeadSizes) {
 
 // A 296-token prompt then decode steps up to 300 keys: many rounds of the
 // warps' online softmax; the first row's keys are scanned by one warp only.
+// The cache's 5 blocks permuted among a pool of 11, so that every warp
+// crosses blocks that are not neighbours in the pool.
 TEST(CudaAttention, LongContext) {
-  checkAttention<4, 2, 32, 32, 128>("long", iota(300), {296, 3, 1}, 300);
+  checkAttention<4, 2, 32, 32, 128>("long", iota(300), {296, 3, 1}, 300, true);
 }
 
-// Qwen-1.5B's heads (12 query heads over 2 key/value heads, 128 wide) and a
-// 256-thread block.
+// Qwen-1.5B's heads (12 query heads over 2 key/value heads, 128 wide), a
+// permuted table across the first block boundary, and a 256-thread block.
 TEST(CudaAttention, QwenHeads) {
-  checkAttention<12, 2, 128, 128, 128>("qwen", iota(70), {66, 4}, 72);
+  checkAttention<12, 2, 128, 128, 128>("qwen", iota(70), {66, 4}, 72, true);
   checkAttention<12, 2, 128, 128, 256>("qwen 256 threads", iota(7), {3, 4}, 7);
 }
 

@@ -2,8 +2,11 @@
 //
 // codegen/cuda/kernels/Mla.cuh on the host (R1CudaEmu.h): a sequence is fed
 // in chunks, each a store launch then an attend launch, beside both forms of
-// r1hk::mla (absorbed and materialized), each on its own cache. After every
-// chunk the caches must hold the same bits; the kernel's outputs must agree
+// r1hk::mla (absorbed and materialized), each on its own contiguous cache.
+// The kernels' cache is paged through a block table: the identity, or blocks
+// permuted among a pool with unused ones (PagedCache). After every chunk each
+// position's row must hold the same bits in all three caches, and the pool
+// rows no position maps to must be untouched; the kernel's outputs must agree
 // with a double-precision reference computed from the definition (keys and
 // values expanded from the latent rows with kv_b_proj, dequantized exactly)
 // and with both host forms. Weights: f32, bf16, FP8 with 128-element block
@@ -16,6 +19,8 @@
 #include "test/unit/kernels/KernelTestUtil.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -38,18 +43,59 @@ constexpr CudaW cudaType(HostW wt) {
 
 template <int64_t Rank, int64_t Rope, int kThreads>
 R1_GLOBAL void storeKernel(const float *latent, const float *kpe, const int32_t *pos,
-                           float *cache) {
-  r1ck::mlaStore<Rank, Rope, kThreads>(latent, kpe, pos, cache);
+                           const int32_t *blocks, float *cache) {
+  r1ck::mlaStore<Rank, Rope, kThreads>(latent, kpe, pos, blocks, cache);
 }
 
 template <int64_t H, int64_t Nope, int64_t Rope, int64_t Dv, int64_t Rank, CudaW WT, CudaW WTk,
           int kThreads>
-R1_GLOBAL void attendKernel(const float *q, const int32_t *pos, const float *cache, const void *kvB,
-                            const float *kvBScales, const void *wukT, const float *wukTScales,
-                            float scale, float *out) {
-  r1ck::mlaAttend<H, Nope, Rope, Dv, Rank, WT, WTk, kThreads>(q, pos, cache, kvB, kvBScales, wukT,
-                                                              wukTScales, scale, out);
+R1_GLOBAL void attendKernel(const float *q, const int32_t *pos, const int32_t *blocks,
+                            const float *cache, const void *kvB, const float *kvBScales,
+                            const void *wukT, const float *wukTScales, float scale, float *out) {
+  r1ck::mlaAttend<H, Nope, Rope, Dv, Rank, WT, WTk, kThreads>(q, pos, blocks, cache, kvB, kvBScales,
+                                                              wukT, wukTScales, scale, out);
 }
+
+/// The block table of a paged cache of cap positions and its pool's size.
+/// Identity: block i in pool block i, no spare block. Permuted: the blocks in
+/// reverse order at the odd pool blocks, so that no two neighbours are
+/// adjacent and the even pool blocks (the first and the last among them)
+/// are never mapped. (As in AttentionKernelTest.cpp.)
+struct PagedCache {
+  std::vector<int32_t> table;
+  int64_t poolRows;
+
+  PagedCache(int64_t cap, bool permuted) {
+    constexpr int64_t B = r1ck::kKvBlockRows;
+    const int64_t n = (cap + B - 1) / B;
+    for (int64_t i = 0; i < n; ++i)
+      table.push_back(int32_t(permuted ? 2 * (n - 1 - i) + 1 : i));
+    poolRows = (permuted ? 2 * n + 1 : n) * B;
+  }
+  int64_t row(int64_t p) const {
+    return int64_t(table[size_t(p / r1ck::kKvBlockRows)]) * r1ck::kKvBlockRows +
+           p % r1ck::kKvBlockRows;
+  }
+
+  /// Whether pool row row(p) of `pool` holds host row p's `width` floats for
+  /// every p < cap, and every pool row no position maps to is still `fill`.
+  bool matches(const std::vector<float> &pool, const std::vector<float> &host, int64_t width,
+               int64_t cap, float fill) const {
+    std::vector<bool> mapped(size_t(poolRows), false);
+    for (int64_t p = 0; p < cap; ++p) {
+      mapped[size_t(row(p))] = true;
+      if (std::memcmp(pool.data() + row(p) * width, host.data() + p * width,
+                      size_t(width) * sizeof(float)) != 0)
+        return false;
+    }
+    const std::vector<float> untouched(size_t(width), fill);
+    for (int64_t r = 0; r < poolRows; ++r)
+      if (!mapped[size_t(r)] && std::memcmp(pool.data() + r * width, untouched.data(),
+                                            size_t(width) * sizeof(float)) != 0)
+        return false;
+    return true;
+  }
+};
 
 /// A random e4m3fn code that is not NaN.
 uint8_t randomF8(Rng &rng) {
@@ -187,13 +233,14 @@ void reference(const Sequence &in, const std::vector<int64_t> &owner, int64_t t,
   }
 }
 
-/// Runs the sequence in `chunks` through the kernels and both host forms;
-/// see the file comment. Chunks of more than 8 tokens are attended on the
-/// emulated GPU for rows 0, 1, 63, 64 and the last only.
+/// Runs the sequence in `chunks` through the kernels, on a cache paged as
+/// `permuted` says (PagedCache), and both host forms; see the file comment.
+/// Chunks of more than 8 tokens are attended on the emulated GPU for rows 0,
+/// 1, 63, 64 and the last only.
 template <int64_t H, int64_t Nope, int64_t Rope, int64_t Dv, int64_t Rank, HostW WT, HostW WTk,
           int kThreads = 128>
 void checkMla(const std::string &label, std::vector<int32_t> positions, std::vector<int64_t> chunks,
-              int64_t cap) {
+              int64_t cap, bool permuted = false) {
   constexpr int64_t Dq = Nope + Rope, Row = Rank + Rope;
   const int64_t n = int64_t(positions.size());
   int64_t total = 0;
@@ -218,9 +265,13 @@ void checkMla(const std::string &label, std::vector<int32_t> positions, std::vec
   in.pos = std::move(positions);
   const float scale = float(1.0 / std::sqrt(double(Dq)));
 
-  // Caches of cap rows plus a guard row, NaN until stored.
+  // The host's caches of cap rows plus a guard row and the kernels' pool,
+  // NaN until stored.
+  const PagedCache paged(cap, permuted);
+  const int32_t *blocks = paged.table.data();
   std::vector<float> absorbedCache(size_t((cap + 1) * Row), kNaN);
-  std::vector<float> materializedCache = absorbedCache, cache = absorbedCache;
+  std::vector<float> materializedCache = absorbedCache;
+  std::vector<float> cache(size_t(paged.poolRows * Row), kNaN);
   std::vector<float> absorbedOut(size_t(n * H * Dv), kNaN);
   std::vector<float> materializedOut = absorbedOut, out = absorbedOut;
   std::vector<int64_t> owner(size_t(cap), -1);
@@ -240,9 +291,12 @@ void checkMla(const std::string &label, std::vector<int32_t> positions, std::vec
     r1hk::mla<H, Nope, Rope, Dv, Rank, WT, WTk, false>(
         serial, q, latent, kpe, c, pos, scale, materializedCache.data(), cap, w.kvB.data(),
         w.kvBScalesOrNull(), nullptr, nullptr, materializedOut.data() + t0 * H * Dv);
-    R1_LAUNCH(store, dim3(unsigned(c)), dim3(kThreads), 0, nullptr, latent, kpe, pos, cache.data());
-    EXPECT_TRUE(r1hk::test::sameBits(cache, absorbedCache)) << what << ": cache differs";
-    EXPECT_TRUE(r1hk::test::sameBits(cache, materializedCache)) << what << ": cache differs";
+    R1_LAUNCH(store, dim3(unsigned(c)), dim3(kThreads), 0, nullptr, latent, kpe, pos, blocks,
+              cache.data());
+    EXPECT_TRUE(paged.matches(cache, absorbedCache, Row, cap, kNaN)) << what << ": cache differs";
+    EXPECT_TRUE(r1hk::test::sameBits(absorbedCache, materializedCache))
+        << what << ": host caches differ";
+    EXPECT_TRUE(std::isnan(absorbedCache[size_t(cap * Row)])) << what << ": host guard row written";
     for (int64_t t = t0; t < t0 + c; ++t)
       if (in.pos[size_t(t)] >= 0)
         owner[size_t(in.pos[size_t(t)])] = t;
@@ -252,7 +306,7 @@ void checkMla(const std::string &label, std::vector<int32_t> positions, std::vec
     if (c <= 8) {
       for (int64_t r = 0; r < c; ++r)
         rows.insert(r);
-      R1_LAUNCH(attend, dim3(unsigned(c), unsigned(H)), dim3(kThreads), 0, nullptr, q, pos,
+      R1_LAUNCH(attend, dim3(unsigned(c), unsigned(H)), dim3(kThreads), 0, nullptr, q, pos, blocks,
                 cache.data(), w.kvB.data(), w.kvBScalesOrNull(), wukT, w.wukTScalesOrNull(), scale,
                 out.data() + t0 * H * Dv);
     } else {
@@ -261,7 +315,7 @@ void checkMla(const std::string &label, std::vector<int32_t> positions, std::vec
           rows.insert(r);
       for (int64_t r : rows)
         R1_LAUNCH(attend, dim3(1, unsigned(H)), dim3(kThreads), 0, nullptr, q + r * H * Dq,
-                  pos + r, cache.data(), w.kvB.data(), w.kvBScalesOrNull(), wukT,
+                  pos + r, blocks, cache.data(), w.kvB.data(), w.kvBScalesOrNull(), wukT,
                   w.wukTScalesOrNull(), scale, out.data() + (t0 + r) * H * Dv);
     }
     for (int64_t r : rows) {
@@ -306,16 +360,18 @@ TEST(CudaMla, TinyShapeF8TransposedKeysF32) {
   checkMla<4, 32, 16, 32, 64, F8, F32>("tiny f8/f32", iota(6), {1, 4, 1}, 8);
 }
 
-// A 296-token prompt, then decode steps up to 300 keys.
+// A 296-token prompt, then decode steps up to 300 keys, the cache's 5
+// blocks permuted among a pool of 11.
 TEST(CudaMla, LongContext) {
-  checkMla<4, 32, 16, 32, 64, F8, F32>("long f8/f32", iota(300), {296, 3, 1}, 300);
+  checkMla<4, 32, 16, 32, 64, F8, F32>("long f8/f32", iota(300), {296, 3, 1}, 300, true);
 }
 
 // R1's head sizes (Nope = Dv = 128, Rope 64, Rank 512) on 2 heads: W_UK^T
-// kept in FP8 with its transposed block scales, or dequantized to f32.
+// kept in FP8 with its transposed block scales, or dequantized to f32 (over
+// a permuted table, across the first block boundary).
 TEST(CudaMla, R1HeadsF8) { checkMla<2, 128, 64, 128, 512, F8, F8>("r1 f8", iota(7), {3, 4}, 8); }
 TEST(CudaMla, R1HeadsF8TransposedKeysF32) {
-  checkMla<2, 128, 64, 128, 512, F8, F32>("r1 f8/f32", iota(70), {66, 4}, 70);
+  checkMla<2, 128, 64, 128, 512, F8, F32>("r1 f8/f32", iota(70), {66, 4}, 70, true);
 }
 
 // No dimension a multiple of 32 (nor of 8); FP8 partial 128-element blocks

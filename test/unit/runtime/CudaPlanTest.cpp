@@ -44,7 +44,8 @@ json validManifest() {
         {"kernel": "embed_0", "rows": "tokens", "args": ["tokens", {"weight": 0}, {"arena": 0}]},
         {"kernel": "linear_1_gemm", "rows": "logits",
          "args": [{"arena": 0, "last_rows_of": 64}, "rows", {"weight": 2}, "null", "logits"]},
-        {"kernel": "mla_2_store", "rows": "tokens", "args": [{"arena": 1024}, "positions", {"kv": 32}]}
+        {"kernel": "mla_2_store", "rows": "tokens",
+         "args": [{"arena": 1024}, "positions", "blocks", {"kv": 32}]}
       ],
       "decode": [
         {"kernel": "embed_0", "rows": "tokens", "args": ["tokens", {"weight": 0}, {"arena": 0}]},
@@ -88,8 +89,9 @@ TEST(CudaPlan, ReadsAValidPlan) {
   EXPECT_EQ(gemm.args[2].value, 2u);
   EXPECT_EQ(gemm.args[3].kind, PlanArg::Kind::Null);
   EXPECT_EQ(gemm.args[4].kind, PlanArg::Kind::Logits);
-  EXPECT_EQ(plan->prefill[2].args[2].kind, PlanArg::Kind::Kv);
-  EXPECT_EQ(plan->prefill[2].args[2].value, 32u);
+  EXPECT_EQ(plan->prefill[2].args[2].kind, PlanArg::Kind::Blocks);
+  EXPECT_EQ(plan->prefill[2].args[3].kind, PlanArg::Kind::Kv);
+  EXPECT_EQ(plan->prefill[2].args[3].value, 32u);
   EXPECT_EQ(plan->emulationSection, "code.emulation");
 }
 
@@ -123,8 +125,8 @@ TEST(CudaPlan, LaunchesThatPointOutside) {
   EXPECT_EQ(errorOf([](json &m) { m["cuda"]["prefill"][0]["args"][1]["weight"] = 3; }),
             "m.r1: manifest field \"cuda.prefill[0].args[1].weight\" is not a weight index (3 "
             "weights)");
-  EXPECT_EQ(errorOf([](json &m) { m["cuda"]["prefill"][2]["args"][2]["kv"] = 64; }),
-            "m.r1: manifest field \"cuda.prefill[2].args[2].kv\" is outside the KV cache's 256 "
+  EXPECT_EQ(errorOf([](json &m) { m["cuda"]["prefill"][2]["args"][3]["kv"] = 64; }),
+            "m.r1: manifest field \"cuda.prefill[2].args[3].kv\" is outside the KV cache's 256 "
             "bytes per token");
   EXPECT_EQ(errorOf([](json &m) { m["cuda"]["decode"][0]["args"][0] = "everything"; }),
             "m.r1: manifest field \"cuda.decode[0].args[0]\" is an unknown argument "
