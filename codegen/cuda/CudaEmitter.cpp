@@ -500,6 +500,12 @@ void emitEmulationLauncher(const std::vector<Global> &globals, const std::string
     os << (i % 4 ? " " : "\n      ") << "\"" << globals[i].name << "\",";
   os << "};\n  for (int i = 0; i < int(sizeof names / sizeof *names); ++i)\n"
      << "    if (!std::strcmp(names[i], name)) return i;\n  return -1;\n}\n"
+     << "// Parameters of kernel i (8 bytes each), for a driver that must copy them.\n"
+     << "R1EMU_EXPORT int r1emu_kernel_arity(int kernel) {\n  static const int arity[] = {";
+  for (size_t i = 0; i < globals.size(); ++i)
+    os << (i ? ", " : "") << globals[i].params.size();
+  os << "};\n  return kernel >= 0 && kernel < int(sizeof arity / sizeof *arity) ? arity[kernel] : "
+        "-1;\n}\n"
      << "R1EMU_EXPORT int r1emu_launch(int kernel, const unsigned *grid, const unsigned *block, "
         "unsigned sharedBytes, void **args, char *error, unsigned long errorBytes) {\n"
      << "  const dim3 g(grid[0], grid[1], grid[2]), b(block[0], block[1], block[2]);\n"

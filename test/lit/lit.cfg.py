@@ -31,6 +31,7 @@ llvm_config.add_tool_substitutions(["r1c", "r1c-opt"], [config.r1c_tools_dir])
 
 config.substitutions.append(("%r1run", os.path.join(config.r1c_tools_dir, "r1run")))
 config.substitutions.append(("%src_root", config.r1c_src_root))
+config.substitutions.append(("%fake_cuda_lib", os.path.join(config.r1c_obj_root, "test", "fakecuda", "lib")))
 config.substitutions.append(("%configs", os.path.join(config.r1c_src_root, "models", "configs")))
 config.substitutions.append(("%shared", config.r1c_shared_dir))
 config.substitutions.append(("%python", config.r1c_data_python))

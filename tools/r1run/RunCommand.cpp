@@ -142,6 +142,8 @@ int runPrompt(RunArgs &args) {
   if (!model.ok())
     return report(model.status());
   const ModelManifest &m = (*model)->manifest();
+  if ((*model)->cuda())
+    std::fprintf(stderr, "r1run: device: %s\n", (*model)->deviceDescription().c_str());
   if (prompt.empty()) {
     if (!m.bosTokenId)
       return report(Status::badInput(args.artifact + ": the model has no bos_token_id to start "
