@@ -161,6 +161,12 @@ private:
   /// tiles) kernels over the same parameters, for `outputs` output columns.
   std::vector<Global> gemvAndGemm(const std::vector<Param> &params, int64_t outputs,
                                   std::string gemvCall, std::string gemmCall);
+  /// Prefill GEMMs of BF16 and FP8 weights run on tensor cores (mma.sync
+  /// m16n8k16 bf16, every target from sm_80); f32 and f16 weights on CUDA
+  /// cores (codegen/cuda/kernels/LinearTc.cuh says why).
+  bool usesTensorCores() {
+    return k_.getStr("wtype") == "bf16" || k_.getStr("wtype") == "f8";
+  }
   llvm::Expected<std::vector<Global>> linear();
   llvm::Expected<std::vector<Global>> gatedLinear();
   llvm::Expected<std::vector<Global>> attention();
@@ -199,7 +205,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::linear() {
         .str();
   };
   return gemvAndGemm(params, total, call("linearGemv", kGemvThreads),
-                     call("linearGemm", kGemmThreads));
+                     call(usesTensorCores() ? "linearGemmTc" : "linearGemm", kGemmThreads));
 }
 
 std::vector<Global> KernelDescriber::gemvAndGemm(const std::vector<Param> &params,
@@ -233,7 +239,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::gatedLinear() {
         .str();
   };
   return gemvAndGemm(params, inter, call("gatedGemv", kGemvThreads),
-                     call("gatedGemm", kGemmThreads));
+                     call(usesTensorCores() ? "gatedGemmTc" : "gatedGemm", kGemmThreads));
 }
 
 llvm::Expected<std::vector<Global>> KernelDescriber::attention() {

@@ -16,6 +16,7 @@
 #include "Elementwise.cuh"
 #include "Embed.cuh"
 #include "Linear.cuh"
+#include "LinearTc.cuh"
 #include "Mla.cuh"
 #include "Moe.cuh"
 #include "Norm.cuh"
