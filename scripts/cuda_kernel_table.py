@@ -24,6 +24,8 @@ def main():
     print("|---|---|---|---|---|")
     for source in sorted(glob.glob(os.path.join(ROOT, "test", "lit", "codegen", "Inputs",
                                                 "*-kernels.cu"))):
+        if os.path.basename(source) == "two-kernels.cu":  # a toolchain test's fixture
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             run = subprocess.run([r1c, "cuda-compile", source, "--nvcc-flag=-I" + ROOT, "--json",
                                   "-o", os.path.join(tmp, "k.fatbin")],
