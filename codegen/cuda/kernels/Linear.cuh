@@ -49,6 +49,24 @@
 namespace r1ck {
 namespace linear_detail {
 
+/// Writes output column n of token row t, y (+ bias[n]), to the segment the
+/// column falls in: columns [0, N0) to out0 [rows, N0], the next N1 to out1,
+/// the next N2 to out2. The epilogue of every linear kernel.
+template <bool kBias, int64_t N0, int64_t N1, int64_t N2>
+R1_DEVICE inline void storeSegmented(int64_t t, int64_t n, float y, const float *bias,
+                                     float *out0, float *out1, float *out2) {
+  if constexpr (kBias)
+    y += __ldg(bias + n);
+  if (n < N0)
+    out0[t * N0 + n] = y;
+  else if constexpr (N1 > 0) {
+    if (n < N0 + N1)
+      out1[t * N1 + (n - N0)] = y;
+    else if constexpr (N2 > 0)
+      out2[t * N2 + (n - N0 - N1)] = y;
+  }
+}
+
 R1_HOST_DEVICE constexpr int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// Bytes of one stored weight element.
@@ -284,17 +302,7 @@ R1_DEVICE inline void linearGemvRows(bool vectorized, int64_t t0, const float *x
       float y = acc[0][u];
       if constexpr (kNorm)
         y *= factor[u];
-      if constexpr (kBias)
-        y += __ldg(bias + j);
-      const int64_t t = t0 + u;
-      if (j < N0)
-        out0[t * N0 + j] = y;
-      else if constexpr (N1 > 0) {
-        if (j < N0 + N1)
-          out1[t * N1 + (j - N0)] = y;
-        else if constexpr (N2 > 0)
-          out2[t * N2 + (j - N0 - N1)] = y;
-      }
+      storeSegmented<kBias, N0, N1, N2>(t0 + u, j, y, bias, out0, out1, out2);
     }
   }
 }
@@ -514,17 +522,7 @@ R1_DEVICE inline void linearGemm(const float *x, int64_t rows, const void *w, co
       const int64_t n = n0 + tx + 16 * j;
       if (n >= N)
         continue;
-      float y = acc[0][i][j];
-      if constexpr (kBias)
-        y += __ldg(bias + n);
-      if (n < N0)
-        out0[t * N0 + n] = y;
-      else if constexpr (N1 > 0) {
-        if (n < N0 + N1)
-          out1[t * N1 + (n - N0)] = y;
-        else if constexpr (N2 > 0)
-          out2[t * N2 + (n - N0 - N1)] = y;
-      }
+      storeSegmented<kBias, N0, N1, N2>(t, n, acc[0][i][j], bias, out0, out1, out2);
     }
   }
 }

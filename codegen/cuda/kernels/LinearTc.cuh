@@ -297,17 +297,8 @@ R1_DEVICE inline void linearGemmTc(const float *x, int64_t rows, const void *w,
       const int64_t n = n0 + 16 * (warp / 2) + 8 * j + 2 * (lane % 4) + e % 2;
       if (n >= N)
         continue;
-      float y = acc[0][j][e];
-      if constexpr (kBias)
-        y += __ldg(bias + n);
-      if (n < N0)
-        out0[t * N0 + n] = y;
-      else if constexpr (N1 > 0) {
-        if (n < N0 + N1)
-          out1[t * N1 + (n - N0)] = y;
-        else if constexpr (N2 > 0)
-          out2[t * N2 + (n - N0 - N1)] = y;
-      }
+      linear_detail::storeSegmented<kBias, N0, N1, N2>(t, n, acc[0][j][e], bias, out0, out1,
+                                                       out2);
     }
   }
 }
