@@ -337,6 +337,30 @@ R1_DEVICE inline void gatedGemvRows(bool vectorized, int64_t t0, const float *x,
 // The GEMM tile: 32 tokens x 64 weight rows per weight tile, K in steps of 32.
 constexpr int kTileT = 32, kTileN = 64, kTileK = 32, kGemmThreads = 256;
 
+/// The RMSNorm factor rsqrt(mean(x[t]^2) + eps) of each of the kTileT token
+/// rows of a GEMM tile starting at row t0 (0 past `rows`) into rowFactor,
+/// then a block barrier. Warp w reduces tokens 4w..4w+3 of the tile.
+template <int64_t K>
+R1_DEVICE inline void tileRowFactors(const float *x, int64_t rows, int64_t t0, float eps,
+                                     float *rowFactor) {
+  const int lane = int(threadIdx.x) % 32, warp = int(threadIdx.x) / 32;
+  constexpr int kPerWarp = kTileT / (kGemmThreads / 32);
+  for (int q = 0; q < kPerWarp; ++q) {
+    const int tt = warp * kPerWarp + q;
+    float ss = 0.0f;
+    if (t0 + tt < rows)
+      for (int64_t k = lane; k < K; k += 32) {
+        const float v = __ldg(x + (t0 + tt) * K + k);
+        ss = fmaf(v, v, ss);
+      }
+    for (int m = 16; m > 0; m /= 2)
+      ss += __shfl_xor_sync(0xffffffffu, ss, m);
+    if (lane == 0)
+      rowFactor[tt] = rsqrtf(ss / float(K) + eps);
+  }
+  __syncthreads();
+}
+
 /// A block's share of a GEMM: acc[g][i][j] = xn[t] . W[rowBase[g] + c] for
 /// token t = blockIdx.y*32 + ty + 16i and column c = tx + 16j (tx = tid%16,
 /// ty = tid/16), for kWTiles weight tiles of 64 rows; columns c >= validCols
@@ -361,26 +385,10 @@ R1_DEVICE inline void gemmTile(const float *x, int64_t rows, const void *w, cons
   const int tid = int(threadIdx.x), tx = tid % 16, ty = tid / 16;
   const int64_t t0 = int64_t(blockIdx.y) * kTileT;
 
-  if constexpr (kNorm) {
-    // Warp w reduces tokens 4w..4w+3 of the tile.
-    const int lane = tid % 32, warp = tid / 32;
-    for (int q = 0; q < kTileT / (kGemmThreads / 32); ++q) {
-      const int tt = warp * (kTileT / (kGemmThreads / 32)) + q;
-      float ss = 0.0f;
-      if (t0 + tt < rows)
-        for (int64_t k = lane; k < K; k += 32) {
-          const float v = __ldg(x + (t0 + tt) * K + k);
-          ss = fmaf(v, v, ss);
-        }
-      for (int m = 16; m > 0; m /= 2)
-        ss += __shfl_xor_sync(0xffffffffu, ss, m);
-      if (lane == 0)
-        rowFactor[tt] = rsqrtf(ss / float(K) + eps);
-    }
-    __syncthreads();
-  } else {
+  if constexpr (kNorm)
+    tileRowFactors<K>(x, rows, t0, eps, rowFactor);
+  else
     (void)gamma, (void)eps;
-  }
 
   // Element e = tid + 256q of a tile: token/column e / 32, k e % 32, so a
   // warp reads 32 consecutive k of one row.

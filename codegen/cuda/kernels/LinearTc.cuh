@@ -120,26 +120,10 @@ R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const 
   const int wm = warp % 2, wn = warp / 2, q = lane % 4;
   const int64_t t0 = int64_t(blockIdx.y) * kTileT;
 
-  if constexpr (kNorm) {
-    // Warp w reduces tokens 4w..4w+3 of the tile (as linearGemm).
-    constexpr int kPerWarp = kTileT / (kGemmThreads / 32);
-    for (int i = 0; i < kPerWarp; ++i) {
-      const int tt = warp * kPerWarp + i;
-      float ss = 0.0f;
-      if (t0 + tt < rows)
-        for (int64_t k = lane; k < K; k += 32) {
-          const float v = __ldg(x + (t0 + tt) * K + k);
-          ss = fmaf(v, v, ss);
-        }
-      for (int m = 16; m > 0; m /= 2)
-        ss += __shfl_xor_sync(0xffffffffu, ss, m);
-      if (lane == 0)
-        rowFactor[tt] = rsqrtf(ss / float(K) + eps);
-    }
-    __syncthreads();
-  } else {
+  if constexpr (kNorm)
+    linear_detail::tileRowFactors<K>(x, rows, t0, eps, rowFactor);
+  else
     (void)gamma, (void)eps;
-  }
 
   // Pair p = tid + 256i of a stage: token / column p / 16, k 2*(p % 16), so
   // a half-warp reads 32 consecutive k of one row.
