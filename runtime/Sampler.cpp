@@ -421,11 +421,15 @@ bool Sampler::keepNucleus(double target) {
   // 30 bits (weights <= 1 leave bits 31 and 30 clear) the undecided
   // candidates weigh exactly the same and are taken in id order. Every sum
   // runs in the candidates' own order, so the result is fixed.
+  //
+  // The nucleus is then {weight > t} plus the tokens of weight t up to the
+  // last one taken, and candidates_ keeps it in id order: the draw walks the
+  // tokens by id, as the CUDA sampler (codegen/cuda/kernels/Sample.cuh)
+  // does, so that one seed draws the same token on both.
   constexpr int kBits = 10;
   constexpr uint32_t kBuckets = 1u << kBits;
   span_.assign(candidates_.begin(), candidates_.end());
-  kept_.clear();
-  double above = 0; // the weight of kept_
+  double above = 0; // the weight of the tokens kept so far
   for (int shift = 20; shift >= 0; shift -= kBits) {
     auto bucketOf = [shift](const Candidate &c) {
       return (std::bit_cast<uint32_t>(c.weight) >> shift) & (kBuckets - 1);
@@ -444,23 +448,38 @@ bool Sampler::keepNucleus(double target) {
     if (crossing == kBuckets)
       return false;
     next_.clear();
-    for (const Candidate &c : span_) {
-      uint32_t b = bucketOf(c);
-      if (b > crossing)
-        kept_.push_back(c);
-      else if (b == crossing)
+    for (const Candidate &c : span_)
+      if (bucketOf(c) == crossing)
         next_.push_back(c);
-    }
     span_.swap(next_);
   }
+  const float threshold = span_.front().weight;
+  int32_t lastTie = span_.back().id;
   for (const Candidate &c : span_) {
-    kept_.push_back(c);
     above += c.weight;
-    if (above >= target)
+    if (above >= target) {
+      lastTie = c.id;
       break;
+    }
   }
-  candidates_.swap(kept_);
+  std::erase_if(candidates_, [&](const Candidate &c) {
+    return c.weight < threshold || (c.weight == threshold && c.id > lastTie);
+  });
   return true;
+}
+
+std::optional<DeviceDraw> Sampler::drawForDevice() {
+  if (penaltiesOn())
+    return std::nullopt;
+  DeviceDraw draw;
+  // As sample(): 1 / T overflows for subnormal temperatures, whose limit is greedy.
+  float invTemperature = params_.temperature > 0.0f ? 1.0f / params_.temperature : 0.0f;
+  draw.invTemperature = std::isfinite(invTemperature) ? invTemperature : 0.0f;
+  draw.topK = params_.topK < vocab_ ? params_.topK : 0;
+  draw.topP = params_.topP;
+  draw.minP = params_.minP;
+  draw.u = draw.invTemperature > 0.0f ? uniform() : 0.0;
+  return draw;
 }
 
 int32_t Sampler::minPAndDraw() {

@@ -15,7 +15,7 @@
 //   6. top-p: keep the smallest set of most likely tokens whose probability
 //      adds up to >= p (sorted by probability, ties by id; at least one);
 //   7. min-p: drop tokens whose probability is < minP x the largest;
-//   8. renormalize and draw one token.
+//   8. renormalize and draw one token, walking the kept tokens in id order.
 //
 // Why this order. The penalties edit the model's own scores from what it has
 // already said, so they come first, and their strength does not depend on the
@@ -52,6 +52,7 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -88,6 +89,20 @@ struct SamplingParams {
   Status validate() const;
 };
 
+/// What a device that samples on its own (the CUDA backend's sampler) needs
+/// for one token besides the logits: everything of SamplingParams that does
+/// not look at the history, and the step's random number.
+struct DeviceDraw {
+  /// 1 / temperature; 0 is greedy (argmax, ties to the lowest id).
+  float invTemperature = 0.0f;
+  /// 0 is off (also when k >= vocab).
+  int32_t topK = 0;
+  float topP = 1.0f;
+  float minP = 0.0f;
+  /// The draw in [0, 1) that sample() would have made (0 when greedy).
+  double u = 0.0;
+};
+
 /// Holds the random state and scratch buffers: one per sequence, used by
 /// one thread at a time.
 class Sampler {
@@ -102,6 +117,14 @@ public:
   /// or nothing but -inf and NaN) give the argmax: the first largest
   /// non-NaN logit, or token 0 if all are NaN.
   int32_t sample(const float *logits, std::span<const int32_t> history);
+
+  /// The parameters and random number of the next token for a device that
+  /// samples steps 3 to 8 itself, in sample()'s order and walking the kept
+  /// tokens by id as sample() does: with the same seed both draw the same
+  /// token, up to the rounding of the sums (a draw within ~1e-6 of the
+  /// boundary between two tokens). Consumes the draw sample() would make.
+  /// Empty when a penalty is on: the penalties need the history.
+  std::optional<DeviceDraw> drawForDevice();
 
   /// Steps 1 and 2 of sample(): the penalties, applied in place to a row of
   /// `vocab` logits. Public so that tests can check them directly.
@@ -128,7 +151,7 @@ private:
   double gather(const float *weights, int64_t count, float threshold);
   /// Top-p: shrinks candidates_, which must be in id order, to the shortest
   /// prefix of them in the order (weight high first, id) whose weights add
-  /// up to >= `target`. False (candidates_ unchanged) when all of them fall
+  /// up to >= `target`, still in id order. False (candidates_ unchanged) when all of them fall
   /// short.
   bool keepNucleus(double target);
   /// Steps 7 and 8 on candidates_.
@@ -145,7 +168,7 @@ private:
   std::vector<double> blockSums_;             // weights summed per block of kBlock tokens
   std::vector<int32_t> ids_;                  // the ids a gather selected
   std::vector<Candidate> candidates_;         // the tokens a truncation kept
-  std::vector<Candidate> span_, next_, kept_; // keepNucleus's partitions
+  std::vector<Candidate> span_, next_;        // keepNucleus's partitions
   std::vector<double> bucketMass_;            // keepNucleus's histogram
   float lastThreshold_ = 1.0f / 64;           // the gather that found the last nucleus
   std::vector<uint32_t> counts_;              // occurrences in the penalty window, by id
