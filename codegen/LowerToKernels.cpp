@@ -75,25 +75,36 @@ public:
                                  "which the host backend does not support";
           return failure();
         }
-      } else if (!isa<r1::PlainLayoutAttr>(type.getLayout())) {
-        user->emitOpError() << "weight @" << w.getSymName()
-                            << " has a group-scaled layout, which the host backend does not "
-                               "support yet";
-        return failure();
+      } else if (auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(type.getLayout())) {
+        // The kernels take f16 scales in groups of 32, 64 or 128.
+        int64_t g = groups.getGroupSize();
+        if ((g != 32 && g != 64 && g != 128) || !groups.getScaleType().isF16()) {
+          user->emitOpError() << "weight @" << w.getSymName() << " is group_scaled with "
+                              << type.getLayout()
+                              << "; the kernels read groups of 32, 64 or 128 with f16 scales";
+          return failure();
+        }
       }
       if (w != sources.front())
         shape[axis] += type.getShape()[axis];
       refs.push_back(FlatSymbolRefAttr::get(w.getSymNameAttr()));
     }
-    if (rowScales)
+    // Integer codes keep their group_scaled layout; everything else is plain.
+    auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(first.getLayout());
+    r1::WeightLayoutAttrInterface layout = r1::PlainLayoutAttr::get(ctx_);
+    if (rowScales && groups)
+      shape.back() /= groups.getGroupSize();
+    else if (rowScales)
       shape.back() = (shape.back() + 127) / 128;
+    else if (groups && element == first.getElementType())
+      layout = groups;
     if (!element.isF32() && !element.isBF16() && !element.isF16() &&
-        !isa<Float8E4M3FNType>(element)) {
+        !isa<Float8E4M3FNType>(element) && !(groups && isa<IntegerType>(element))) {
       user->emitOpError() << "weight @" << sources.front().getSymName() << " has element type "
-                          << element << "; the host backend handles f32, bf16 and f16";
+                          << element << "; the kernels handle f32, bf16, f16, FP8 and grouped int8/int4";
       return failure();
     }
-    auto type = r1::WeightType::get(ctx_, shape, element, r1::PlainLayoutAttr::get(ctx_));
+    auto type = r1::WeightType::get(ctx_, shape, element, layout);
     // The element type in the name shows the conversion ("...norm.weight:f32").
     std::string name = packedName(sources) + ":";
     if (rowScales)
@@ -230,7 +241,9 @@ int64_t rowElements(Type type) {
   return n;
 }
 
-StringRef wtypeName(Type element) {
+/// The kernels' name of an element type: f32, bf16, f16 or f8 (e4m3 with
+/// block scales).
+std::string wtypeName(Type element) {
   if (isa<Float8E4M3FNType>(element))
     return "f8";
   if (element.isBF16())
@@ -238,6 +251,15 @@ StringRef wtypeName(Type element) {
   if (element.isF16())
     return "f16";
   return "f32";
+}
+
+/// The kernels' name of a weight type: as its element type's, or i8g32 ...
+/// i4g128 for integer codes with one scale per group of 32 ... 128.
+std::string wtypeName(r1::WeightType type) {
+  if (auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(type.getLayout()))
+    return "i" + std::to_string(type.getElementType().getIntOrFloatBitWidth()) + "g" +
+           std::to_string(groups.getGroupSize());
+  return wtypeName(type.getElementType());
 }
 
 struct LowerToKernelsPass : public r1::impl::R1LowerToKernelsBase<LowerToKernelsPass> {
@@ -359,14 +381,17 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
         return failure();
       }
     FailureOr<FlatSymbolRefAttr> codes = plan.pack(ws, element, user, axis);
-    if (failed(codes) || !isa<Float8E4M3FNType>(element))
+    auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(ws.front().getWeightType().getLayout());
+    if (failed(codes) || (!isa<Float8E4M3FNType>(element) && !groups))
       return codes;
+    // FP8: f32 block scales per 128 columns; int8/int4: the group scales.
+    Type scaleType = groups ? groups.getScaleType() : Float32Type::get(plan.ctx());
     FailureOr<FlatSymbolRefAttr> rowScales =
-        plan.pack(ws, Float32Type::get(plan.ctx()), user, axis, /*rowScales=*/true);
+        plan.pack(ws, scaleType, user, axis, /*rowScales=*/true);
     if (failed(rowScales))
       return failure();
     if (!scales) {
-      user->emitOpError("cannot take FP8 weights here");
+      user->emitOpError("cannot take scaled (FP8 or integer) weights here");
       return failure();
     }
     scales->push_back(*rowScales);
@@ -418,11 +443,9 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
       refs.push_back(*gamma);
     }
     refs.append(scales.begin(), scales.end());
-    Type element =
-        cast<r1::WeightType>(ws.front().getType()).getElementType();
     SmallVector<NamedAttribute> params = {
         plan.i64("k", cast<ShapedType>(input.getType()).getShape().back()), plan.ints("n", n),
-        plan.str("wtype", wtypeName(element)), plan.boolean("bias", !biases.empty()),
+        plan.str("wtype", wtypeName(cast<r1::WeightType>(ws.front().getType()))), plan.boolean("bias", !biases.empty()),
         plan.boolean("norm", bool(normWeight))};
     if (normWeight)
       params.push_back(plan.f64("eps", *eps));
@@ -495,11 +518,10 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
               if (failed(matrix))
                 return failure();
               SmallVector<Attribute> refs = {*matrix};
-              Type element = cast<r1::WeightType>(gated.getGate().getType()).getElementType();
               SmallVector<NamedAttribute> params = {
                   plan.i64("k", cast<ShapedType>(gated.getInput().getType()).getShape().back()),
                   plan.i64("i", cast<ShapedType>(gated.getType()).getShape().back()),
-                  plan.str("wtype", wtypeName(element)),
+                  plan.str("wtype", wtypeName(cast<r1::WeightType>(gated.getGate().getType()))),
                   plan.boolean("norm", bool(gated.getNormWeight()))};
               if (gated.getNormWeight()) {
                 FailureOr<FlatSymbolRefAttr> gamma = vectorWeight(op, gated.getNormWeight());
@@ -767,7 +789,7 @@ LogicalResult LowerToKernelsPass::lower(func::FuncOp forward, func::FuncOp step,
                   plan.i64("experts", gate.getShape()[0]),
                   plan.i64("top_k", cast<ShapedType>(moe.getIds().getType()).getShape().back()),
                   plan.i64("hidden", gate.getShape()[2]), plan.i64("inter", gate.getShape()[1]),
-                  plan.str("wtype", wtypeName(gate.getElementType()))};
+                  plan.str("wtype", wtypeName(gate))};
               if (moe.getQuantizeActivations())
                 params.push_back(plan.boolean("quantize_activations", true));
               FlatSymbolRefAttr k = plan.kernel("moe_experts", params, op->getLoc());

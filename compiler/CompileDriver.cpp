@@ -201,6 +201,14 @@ llvm::Error Compiler::run() {
       if (*form == "materialized")
         return bad(fail(std::string(flag) + " materialized: the CUDA backend runs MLA in its "
                         "absorbed form only (docs/cuda.md); leave it at auto"));
+  if (!options_.quant.empty() && options_.quant != "bf16" && options_.quant != "fp8" &&
+      options_.quant != "int8" && options_.quant != "int4")
+    return bad(fail("--quant must be bf16, fp8, int8 or int4, not '" + options_.quant + "'"));
+  if (options_.quantGroup && options_.quant != "int8" && options_.quant != "int4")
+    return bad(fail("--quant-group applies to --quant int8 or int4"));
+  if (options_.w8a8 && !options_.quant.empty() && options_.quant != "fp8")
+    return bad(fail("--w8a8 quantizes activations for FP8 weights; it cannot be combined with "
+                    "--quant " + options_.quant));
   std::optional<CxxCompiler> cxx;
   if ((!cuda || options_.emulation) && (packaging || options_.compileTo == "codegen")) {
     llvm::Expected<CxxCompiler> found = findCxxCompiler(options_.cxx);
@@ -240,6 +248,10 @@ llvm::Error Compiler::run() {
 
   // 2. fuse
   bool keepMtp = options_.keepMtp, w8a8 = options_.w8a8;
+  std::string quant = options_.quant;
+  // Groups of 128 on GPUs, as GPU int4 kernels conventionally use; 32 on
+  // the host, the bytes of llama.cpp's Q4_0 / Q8_0 (docs/quantization.md).
+  int64_t quantGroup = options_.quantGroup ? options_.quantGroup : cuda ? 128 : 32;
   // MLA's cost model uses the target's datasheet figures.
   R1FuseMlaOptions mla;
   mla.prefillForm = options_.mlaPrefill;
@@ -258,6 +270,8 @@ llvm::Error Compiler::run() {
           pm.addPass(createR1DropMtp());
         R1SelectWeightLayoutOptions layout;
         layout.w8a8 = w8a8;
+        layout.quant = quant;
+        layout.quantGroup = quantGroup;
         buildCpuFusionPipeline(pm, mla, layout);
       }))
     return err;

@@ -47,6 +47,12 @@ struct CompileOptions {
   /// DeepSeek's W8A8 recipe: activations quantized per 1x128 block before
   /// FP8 projections (r1-select-weight-layout's w8a8).
   bool w8a8 = false;
+  /// --quant: convert projection weights to bf16, fp8, int8 or int4 at
+  /// compile time (empty: keep the checkpoint's types).
+  std::string quant;
+  /// --quant-group: columns per int8/int4 scale; 0 is the target's default
+  /// (32 on host, 128 on CUDA targets).
+  int64_t quantGroup = 0;
   /// CUDA targets: the toolkit (--cuda-path; empty: $R1C_CUDA_PATH,
   /// $CUDA_HOME, /usr/local/cuda, PATH).
   std::string cudaPath;

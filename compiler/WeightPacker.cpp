@@ -2,6 +2,8 @@
 
 #include "compiler/WeightPacker.h"
 
+#include "compiler/WeightConverter.h"
+
 #include "dialects/R1KernelPlan.h"
 #include "runtime/ArtifactFormat.h"
 
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <memory>
 
 #include <cerrno>
 #include <cstring>
@@ -65,16 +68,38 @@ std::string dtypeOf(Type element) {
     return "f32";
   if (isa<Float8E4M3FNType>(element))
     return "f8_e4m3";
+  if (element.isSignlessInteger(8))
+    return "i8";
+  if (element.isSignlessInteger(4))
+    return "i4";
   std::string s;
   llvm::raw_string_ostream(s) << element;
   return s;
 }
 
 uint64_t bytesOf(r1::WeightType type) {
-  uint64_t n = type.getElementType().getIntOrFloatBitWidth() / 8;
+  uint64_t n = type.getElementType().getIntOrFloatBitWidth();
   for (int64_t d : type.getShape())
     n *= uint64_t(d);
-  return n;
+  return n / 8; // int4 weights have an even number of columns
+}
+
+/// The manifest's "layout" of a packed weight that is not a head-rows selection.
+std::string layoutOf(r1k::PackedWeightOp packed) {
+  r1::WeightType type = packed.getWeightType();
+  std::string stacked = packed.getAxis() ? ", sources stacked along axis " +
+                                               std::to_string(packed.getAxis())
+                                         : "";
+  if (packed.getRowScales())
+    return type.getElementType().isF32()
+               ? "row-expanded block scales (128 columns)" + stacked
+               : "group scales, " + std::to_string(type.getShape().back()) + " per row" + stacked;
+  if (auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(type.getLayout()))
+    return std::string(type.getElementType().isSignlessInteger(4)
+                           ? "int4 codes, two per byte (even column in the low nibble, q + 8)"
+                           : "int8 codes") +
+           ", one f16 scale per " + std::to_string(groups.getGroupSize()) + " columns" + stacked;
+  return "row-major" + stacked;
 }
 
 } // namespace
@@ -94,11 +119,18 @@ namespace {
 struct Part {
   llvm::ArrayRef<uint8_t> data; // in the source's element type (mapped: only its size is used)
   std::string path;             // the safetensors file, read with pread
+  std::string name;             // the checkpoint tensor
   uint64_t fileOffset = 0;      // of the tensor's first byte
   int64_t inBytes = 4, outBytes = 4;
   bool bf16 = false;            // conversion to f32, when inBytes != outBytes
   std::vector<float> owned;     // row-expanded scales
-  uint64_t packedBytes() const { return data.size() / inBytes * outBytes; }
+  /// `r1c compile --quant`: the rows are converted (data holds all of them).
+  std::shared_ptr<RowConversion> convert;
+  uint64_t packedBytes() const {
+    if (convert)
+      return data.size() / convert->inRowBytes() * convert->outRowBytes();
+    return data.size() / inBytes * outBytes;
+  }
 };
 
 /// The checkpoint tensor `name` (one expert's, for stacked weights).
@@ -134,6 +166,30 @@ bool readAll(int fd, void *out, uint64_t bytes, uint64_t offset) {
 
 float e4m3ToF32(uint8_t code) {
   return llvm::APFloat(llvm::APFloat::Float8E4M3FN(), llvm::APInt(8, code)).convertToFloat();
+}
+
+/// What the packed weight `packed` keeps of a converted source (see
+/// r1.weight's `from`): the codes or the scales of the new type.
+RowConversion conversionFor(r1k::PackedWeightOp packed, r1::WeightOp source) {
+  RowConversion c;
+  r1::WeightType to = source.getWeightType(), from = source.getSourceType();
+  Type fromElement = from.getElementType();
+  c.from = dtypeFromMlir(fromElement);
+  c.cols = to.getShape().back();
+  if (auto blocks = dyn_cast<r1::BlockScaledLayoutAttr>(from.getLayout())) {
+    c.blockRows = blocks.getBlock().front();
+    c.blockCols = blocks.getBlock().back();
+  }
+  if (auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(to.getLayout())) {
+    c.to = packed.getRowScales() ? WeightEncoding::IntScales : WeightEncoding::IntCodes;
+    c.bits = int(to.getElementType().getIntOrFloatBitWidth());
+    c.group = groups.getGroupSize();
+  } else if (isa<Float8E4M3FNType>(to.getElementType())) {
+    c.to = packed.getRowScales() ? WeightEncoding::Fp8Scales : WeightEncoding::Fp8Codes;
+  } else {
+    c.to = WeightEncoding::Bf16;
+  }
+  return c;
 }
 
 /// The bytes of a head_rows packed weight (see r1k.packed_weight): rows
@@ -289,8 +345,43 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
     return fd;
   };
 
+  // Writes [begin, end) (whole rows, in bytes of the packed type) of a
+  // part whose rows are converted, a few MiB of checkpoint rows at a time.
+  std::vector<uint8_t> convertedRows;
+  auto writeConvertedRange = [&](const Part &part, uint64_t begin, uint64_t end) -> llvm::Error {
+    const RowConversion &c = *part.convert;
+    const uint64_t outRow = c.outRowBytes(), inRow = c.inRowBytes();
+    if (begin % outRow != 0 || end % outRow != 0)
+      return fail(part.path + ": a converted weight splits inside a row");
+    const uint64_t rowsPerChunk = std::max<uint64_t>(1, kChunkBytes / inRow);
+    llvm::Expected<int> fd = openFile(part.path);
+    if (!fd)
+      return fd.takeError();
+    for (uint64_t row = begin / outRow; row < end / outRow; row += rowsPerChunk) {
+      uint64_t rows = std::min(rowsPerChunk, end / outRow - row);
+      staging.resize(rows * inRow);
+      if (!readAll(*fd, staging.data(), rows * inRow, part.fileOffset + row * inRow))
+        return fail(part.path + ": cannot read rows " + llvm::Twine(row) + ".." +
+                    llvm::Twine(row + rows));
+      ::posix_fadvise(*fd, off_t(part.fileOffset + row * inRow), off_t(rows * inRow),
+                      POSIX_FADV_DONTNEED);
+      convertedRows.resize(rows * outRow);
+      if (llvm::Error err = c.convert(int64_t(row), int64_t(rows), staging.data(),
+                                      convertedRows.data()))
+        return fail(part.path + ": converting '" + part.name + "': " +
+                    llvm::toString(std::move(err)));
+      if (llvm::Error err = status(writer.write(convertedRows.data(), convertedRows.size())))
+        return err;
+      done += rows * outRow;
+      report();
+    }
+    return llvm::Error::success();
+  };
+
   // Writes [begin, end) (bytes of the packed type) of `part`, converting.
   auto writeRange = [&](const Part &part, uint64_t begin, uint64_t end) -> llvm::Error {
+    if (part.convert)
+      return writeConvertedRange(part, begin, end);
     for (uint64_t at = begin; at < end; at += kChunkBytes) {
       uint64_t bytes = std::min<uint64_t>(kChunkBytes, end - at);
       uint64_t inAt = at / part.outBytes * part.inBytes, inBytes = bytes / part.outBytes * part.inBytes;
@@ -350,6 +441,9 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
     if (packed.getHeadRows()) {
       auto source = plan.lookupSymbol<r1::WeightOp>(
           cast<FlatSymbolRefAttr>(packed.getSources()[0]));
+      if (source.getFrom())
+        return fail("weight '" + source.getSymName().str() +
+                    "' is converted (--quant) and selected by head rows, which r1c cannot pack");
       llvm::Expected<std::vector<uint8_t>> bytes =
           packHeadRows(packed, source, checkpoint, openFile);
       if (!bytes)
@@ -394,9 +488,12 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
       auto source = plan.lookupSymbol<r1::WeightOp>(cast<FlatSymbolRefAttr>(ref));
       r1::WeightType sourceType = source.getWeightType();
       Type from = sourceType.getElementType();
-      if (rowScales && !source.getScaleSource())
+      // Converted weights (--quant) compute their scales from their values.
+      const bool converted = bool(source.getFrom());
+      if (rowScales && !converted && !source.getScaleSource())
         return fail("weight '" + source.getSymName().str() + "' has no scale tensor");
-      std::string pattern = rowScales ? source.getScaleSource()->str() : source.getSource().str();
+      std::string pattern = rowScales && !converted ? source.getScaleSource()->str()
+                                                    : source.getSource().str();
       bool stacked = llvm::StringRef(pattern).contains(r1::kExpertPlaceholder);
       int64_t count = stacked ? sourceType.getShape()[0] : 1;
       llvm::ArrayRef<int64_t> partShape =
@@ -410,8 +507,45 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
         Part part;
         part.data = tensor->file->data(*tensor->info);
         part.path = tensor->file->path().str();
+        part.name = name;
         part.fileOffset = tensor->file->header().dataOffset + tensor->info->begin;
-        if (rowScales) {
+        if (converted) {
+          // --quant: codes or scales computed from the checkpoint's rows.
+          const std::string &codesName = name;
+          llvm::Expected<CheckpointTensor> &codes = tensor;
+          auto convert = std::make_shared<RowConversion>(conversionFor(packed, source));
+          int64_t rows = 1;
+          for (int64_t d : partShape.drop_back())
+            rows *= d;
+          if (codes->info->dtype != convert->from ||
+              codes->file->data(*codes->info).size() != uint64_t(rows) * convert->inRowBytes())
+            return fail(codes->file->path() + ": tensor '" + codesName + "' is not " +
+                        llvm::Twine(rows) + " rows of " + llvm::Twine(convert->cols) + " " +
+                        std::string(dtypeName(convert->from)));
+          if (convert->from == DType::F8E4M3) {
+            std::string scaleName = stacked
+                                        ? r1::expertSourceName(*source.getScaleSource(), e)
+                                        : source.getScaleSource()->str();
+            llvm::Expected<CheckpointTensor> scaleTensor = findTensor(checkpoint, scaleName);
+            if (!scaleTensor)
+              return scaleTensor.takeError();
+            uint64_t count = uint64_t((rows + convert->blockRows - 1) / convert->blockRows *
+                                      ((convert->cols + convert->blockCols - 1) / convert->blockCols));
+            if (scaleTensor->info->dtype != DType::F32 ||
+                scaleTensor->file->data(*scaleTensor->info).size() != count * 4)
+              return fail(scaleTensor->file->path() + ": scale tensor '" + scaleName +
+                          "' is not " + llvm::Twine(count) + " f32 values");
+            convert->blockScales.resize(count);
+            llvm::Expected<int> fd = openFile(scaleTensor->file->path().str());
+            if (!fd)
+              return fd.takeError();
+            if (!readAll(*fd, convert->blockScales.data(), count * 4,
+                         scaleTensor->file->header().dataOffset + scaleTensor->info->begin))
+              return fail(scaleTensor->file->path() + ": cannot read scale tensor '" +
+                          scaleName + "'");
+          }
+          part.convert = std::move(convert);
+        } else if (rowScales) {
           // [ceil(R / bn), ceil(C / 128)] f32 -> one row of scales per weight row.
           auto blocks = cast<r1::BlockScaledLayoutAttr>(sourceType.getLayout());
           int64_t rows = partShape.drop_back().empty() ? 1 : partShape.drop_back().back();
@@ -479,14 +613,11 @@ llvm::Expected<nlohmann::json> packWeights(ModuleOp plan, const Checkpoint &chec
       }
     }
     list.push_back({{"name", packed.getSymName().str()},
-                    {"dtype", rowScales ? std::string("f32") : dtypeOf(to)},
+                    {"dtype", dtypeOf(to)},
                     {"shape", type.getShape().vec()},
                     {"offset", offset},
                     {"bytes", bytesOf(type)},
-                    {"layout", rowScales ? "row-expanded block scales (128 columns)"
-                                         : axis ? "row-major, sources stacked along axis " +
-                                                      std::to_string(axis)
-                                                : std::string("row-major")},
+                    {"layout", layoutOf(packed)},
                     {"sources", sources},
                     {"role", packed.getMtp() ? "mtp (kept for speculative decoding; no step reads it)"
                                              : "step"}});

@@ -141,9 +141,16 @@ LogicalResult KernelOp::verify() {
     if (!hasKind(getParams().get(spec.name), spec.kind))
       return emitOpError() << "kind '" << getKind() << "' needs param '" << spec.name
                            << "' of the right type";
-  if (getParams().get("wtype") &&
-      !llvm::is_contained({"f32", "bf16", "f16", "f8"}, getStr("wtype")))
-    return emitOpError() << "wtype must be f32, bf16, f16 or f8, not '" << getStr("wtype") << "'";
+  static constexpr llvm::StringLiteral kWeightTypes[] = {
+      "f32", "bf16", "f16", "f8", "i8g32", "i8g64", "i8g128", "i4g32", "i4g64", "i4g128"};
+  if (getParams().get("wtype") && !llvm::is_contained(kWeightTypes, getStr("wtype")))
+    return emitOpError() << "wtype must be f32, bf16, f16, f8 or i8g/i4g with groups of 32, 64 "
+                            "or 128, not '"
+                         << getStr("wtype") << "'";
+  // Integer weights are read by projections (linear, gated_linear, experts) only.
+  if (getParams().get("wtype") && getStr("wtype").starts_with("i") &&
+      !llvm::is_contained({"linear", "gated_linear", "moe_experts"}, getKind()))
+    return emitOpError() << "kind '" << getKind() << "' does not read integer weights";
   if (getKind() == "embed" && getStr("wtype") == "f8")
     return emitOpError() << "embeddings are never f8";
   if (getKind() == "slice" && getInt("offset") + getInt("size") > getInt("in_row"))
@@ -200,12 +207,16 @@ llvm::StringRef KernelOp::getStr(llvm::StringRef name) {
 LogicalResult PackedWeightOp::verify() {
   if (getSources().empty())
     return emitOpError() << "needs at least one source";
-  if (!isa<r1::PlainLayoutAttr>(getWeightType().getLayout()))
-    return emitOpError() << "packed weights of this backend are plain (row-major)";
+  auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(getWeightType().getLayout());
+  if (!isa<r1::PlainLayoutAttr>(getWeightType().getLayout()) && !groups)
+    return emitOpError() << "packed weights are plain (row-major) or group_scaled integer codes";
+  if (groups && (getRowScales() || getHeadRows()))
+    return emitOpError() << "group_scaled codes are packed whole: no row_scales or head_rows";
   if (int64_t(getAxis()) >= int64_t(getWeightType().getShape().size()))
     return emitOpError() << "axis " << getAxis() << " is not a dimension of the type";
-  if (getRowScales() && !getWeightType().getElementType().isF32())
-    return emitOpError() << "row scales are f32";
+  Type element = getWeightType().getElementType();
+  if (getRowScales() && !element.isF32() && !element.isF16() && !element.isBF16())
+    return emitOpError() << "row scales are f32 (FP8 blocks) or a group_scaled layout's scale type";
   if (getTranspose() && !getHeadRows())
     return emitOpError() << "transpose applies to head_rows";
   if (auto rows = getHeadRows()) {
@@ -251,9 +262,19 @@ LogicalResult PackedWeightOp::verifySymbolUses(SymbolTableCollection &symbols) {
     }
     Type from = type.getElementType(), to = packed.getElementType();
     auto blocks = dyn_cast<r1::BlockScaledLayoutAttr>(type.getLayout());
-    if (getRowScales()) {
+    auto groups = dyn_cast<r1::GroupScaledLayoutAttr>(type.getLayout());
+    if (groups && getHeadRows())
+      return emitOpError() << "source " << ref << " is group_scaled: no head_rows selection";
+    if (getRowScales() && groups) {
+      shape.back() /= groups.getGroupSize();
+      if (to != groups.getScaleType())
+        return emitOpError() << "source " << ref << "'s group scales are "
+                             << groups.getScaleType() << ", not " << to;
+    } else if (getRowScales()) {
       if (!blocks)
         return emitOpError() << "source " << ref << " has no block scales";
+      if (!to.isF32())
+        return emitOpError() << "FP8 row scales are f32";
       shape.back() = (shape.back() + 127) / 128;
       if (getTranspose()) {
         // Transposed scales exist only when each 128-column block of the
@@ -263,6 +284,10 @@ LogicalResult PackedWeightOp::verifySymbolUses(SymbolTableCollection &symbols) {
           return emitOpError() << "source " << ref << "'s scale blocks do not transpose onto "
                                   "128-column blocks; pack it as f32";
       }
+    } else if (groups) {
+      if (from != to || packed.getLayout() != type.getLayout())
+        return emitOpError() << "source " << ref << " is group_scaled: packed as its codes ("
+                             << from << ", " << type.getLayout() << ")";
     } else {
       if (from != to && !to.isF32())
         return emitOpError() << "source " << ref << " of element type " << from
@@ -333,15 +358,18 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
 
   llvm::StringRef kind = kernel.getKind();
   unsigned ins = 1, outs = 1, weights = 0;
+  // FP8 and integer projections take their scales as one more weight.
+  const bool scaled = kernel.getParams().get("wtype") &&
+                      (kernel.getStr("wtype") == "f8" || kernel.getStr("wtype").starts_with("i"));
   if (kind == "embed" || kind == "rms_norm") {
     weights = 1;
   } else if (kind == "add_rms_norm") {
     ins = 2, outs = 2, weights = 1;
   } else if (kind == "linear") {
     outs = kernel.getInts("n").size();
-    weights = 1 + kernel.getBool("bias") + kernel.getBool("norm") + (kernel.getStr("wtype") == "f8");
+    weights = 1 + kernel.getBool("bias") + kernel.getBool("norm") + scaled;
   } else if (kind == "gated_linear") {
-    weights = 1 + kernel.getBool("norm") + (kernel.getStr("wtype") == "f8");
+    weights = 1 + kernel.getBool("norm") + scaled;
   } else if (kind == "concat") {
     ins = 2;
   } else if (kind == "moe_topk") {
@@ -349,7 +377,7 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
   } else if (kind == "moe_route") {
     outs = 3, weights = 1 + kernel.getBool("bias");
   } else if (kind == "moe_experts") {
-    ins = 3, weights = kernel.getStr("wtype") == "f8" ? 4 : 2;
+    ins = 3, weights = scaled ? 4 : 2;
   } else if (kind == "rope") {
     ins = 2;
   } else if (kind == "attention") {

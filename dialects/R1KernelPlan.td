@@ -59,7 +59,12 @@ def R1K_PackedWeightOp : R1K_Op<"packed_weight", [Symbol,
     layout of the packed type is plain), and a second packed weight with
     `row_scales` holds their block scales expanded to one row of scales per
     weight row ([rows, ceil(cols / block)] f32), so that the rows of
-    concatenated sources need not fall on block boundaries. Stacked expert
+    concatenated sources need not fall on block boundaries. Integer sources
+    (`#r1.group_scaled<G, f16>`, made by `r1c compile --quant int8|int4`) are
+    packed as their codes with the same layout (int4: two per byte, the even
+    element in the low nibble, each nibble q + 8), and their `row_scales`
+    companion holds the group scales, [rows, cols / G] of the scale type.
+    Stacked expert
     weights ([E, rows, cols]) concatenate along axis 1: expert e's gate rows,
     then its up rows. `mtp` marks weights of the multi-token-prediction
     layer, kept for speculative decoding but read by no step.
@@ -77,6 +82,8 @@ def R1K_PackedWeightOp : R1K_Op<"packed_weight", [Symbol,
     r1k.packed_weight @qkv0 : !r1.weight<256x128xbf16> = [@q0, @k0, @v0]
     r1k.packed_weight @gate_up : !r1.weight<16x128x128xf8E4M3FN> = [@gate, @up] {axis = 1 : i64}
     r1k.packed_weight @gate_up_scales : !r1.weight<16x128x1xf32> = [@gate, @up] {axis = 1 : i64, row_scales}
+    r1k.packed_weight @down : !r1.weight<128x256xi4, #r1.group_scaled<32, f16>> = [@down_proj]
+    r1k.packed_weight @down_scales : !r1.weight<128x8xf16> = [@down_proj] {row_scales}
     r1k.packed_weight @w_uk_t : !r1.weight<256x32xf32> = [@kv_b] {head_rows = array<i64: 64, 0, 32>, transpose}
     ```
   }];
@@ -121,10 +128,14 @@ def R1K_KernelOp : R1K_Op<"kernel", [Symbol]> {
     it computes the router projection in fp32 whatever the precision.
 
     Projections (`linear`, `gated_linear`, `moe_experts`) with `wtype = "f8"`
-    take one more weight per matrix: its row-expanded block scales.
+    or an integer wtype take one more weight per matrix: its row-expanded
+    block scales, or its group scales.
 
     `wtype` is the weight element type (`f32`, `bf16`, `f16`, `f8` for
-    e4m3fn codes with 128-column block scales).
+    e4m3fn codes with 128-column block scales), or for the projections
+    `i8g32`, `i8g64`, `i8g128`, `i4g32`, `i4g64`, `i4g128`: int8 / int4
+    codes with one f16 scale per group of 32, 64 or 128 columns
+    (`r1c compile --quant`).
 
     ```mlir
     r1k.kernel @linear_k128_n128_64_64 "linear" {k = 128 : i64, n = array<i64: 128, 64, 64>, wtype = "bf16", bias = true, norm = false}

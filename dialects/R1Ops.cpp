@@ -117,15 +117,25 @@ LogicalResult WeightOp::verify() {
   if (isStackedFromExperts() && type.getRank() < 2)
     return emitOpError("stacks experts along dimension 0 (source has '")
            << kExpertPlaceholder << "') and so needs rank >= 2, got " << type;
-  bool hasScales = !type.getScaleShape().empty();
+  // The scale source belongs to the checkpoint's type, which is `from` for
+  // a weight converted at compile time.
+  WeightType stored = getSourceType();
+  if (getFrom()) {
+    if (stored.getShape() != type.getShape())
+      return emitOpError("converts from ") << stored << " to " << type
+                                           << ", which differ in shape";
+    if (isa<GroupScaledLayoutAttr>(stored.getLayout()))
+      return emitOpError("converts from a group_scaled checkpoint type, which r1c does not read");
+  }
+  bool hasScales = !stored.getScaleShape().empty();
   std::optional<StringRef> scaleSource = getScaleSource();
   if (scaleSource && !hasScales)
-    return emitOpError("has a scale source but its layout ") << type.getLayout()
+    return emitOpError("has a scale source but its layout ") << stored.getLayout()
            << " has no scales";
-  if (isa<Float8E4M3FNType>(type.getElementType()) && !hasScales)
+  if (isa<Float8E4M3FNType>(type.getElementType()) && type.getScaleShape().empty())
     return emitOpError("holds FP8 values without scales; checkpoint FP8 weights are "
                        "#r1.block_scaled (the plain FP8 layout is for r1k packed codes)");
-  if (!scaleSource && isa<BlockScaledLayoutAttr>(type.getLayout()))
+  if (!scaleSource && isa<BlockScaledLayoutAttr>(stored.getLayout()))
     return emitOpError("with a block_scaled layout needs a scale source (the checkpoint's "
                        "*_scale_inv tensor)");
   if (scaleSource && scaleSource->contains(kExpertPlaceholder) != isStackedFromExperts())

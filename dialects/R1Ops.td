@@ -32,6 +32,12 @@ def R1_WeightOp : R1_Op<"weight", [Symbol]> {
     tensor when the layout has scales that come from the checkpoint (FP8
     `*_scale_inv`).
 
+    `from` is the checkpoint tensor's own type when r1c converts the weight
+    at compile time (`r1c compile --quant`, r1-select-weight-layout): `type`
+    is then what the kernels read (BF16, FP8 in [1, 128] blocks, or int8 /
+    int4 in groups), computed from the checkpoint's values while the
+    artifact is written, and `scale_source` belongs to `from`.
+
     ```mlir
     r1.weight @model.layers.0.self_attn.q_a_proj.weight
         : !r1.weight<1536x7168xf8E4M3FN, #r1.block_scaled<[128, 128]>>
@@ -41,21 +47,29 @@ def R1_WeightOp : R1_Op<"weight", [Symbol]> {
         : !r1.weight<256x2048x7168xf8E4M3FN, #r1.block_scaled<[128, 128]>>
         = "model.layers.3.mlp.experts.{expert}.gate_proj.weight"
           scales "model.layers.3.mlp.experts.{expert}.gate_proj.weight_scale_inv"
+    r1.weight @model.layers.0.mlp.down_proj.weight
+        : !r1.weight<1536x8960xi4, #r1.group_scaled<32, f16>>
+        = "model.layers.0.mlp.down_proj.weight" from !r1.weight<1536x8960xbf16>
     ```
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
     TypeAttrOf<R1_WeightType>:$type,
     StrAttr:$source,
-    OptionalAttr<StrAttr>:$scale_source
+    OptionalAttr<StrAttr>:$scale_source,
+    OptionalAttr<TypeAttrOf<R1_WeightType>>:$from
   );
   let assemblyFormat = [{
-    $sym_name `:` $type `=` $source (`scales` $scale_source^)? attr-dict
+    $sym_name `:` $type `=` $source (`scales` $scale_source^)? (`from` $from^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     ::r1::WeightType getWeightType() {
       return ::llvm::cast<::r1::WeightType>(getType());
+    }
+    /// The checkpoint tensor's type: `from` when converted, else `type`.
+    ::r1::WeightType getSourceType() {
+      return getFrom() ? ::llvm::cast<::r1::WeightType>(*getFrom()) : getWeightType();
     }
     /// True when `source` names one checkpoint tensor per expert.
     bool isStackedFromExperts();

@@ -203,7 +203,7 @@ Value ModelBuilder::declare(llvm::StringRef symbol, WeightType type, llvm::Strin
     else
       builder_.setInsertionPointToEnd(module_.getBody());
     WeightOp::create(builder_, loc_, symbol, type, source,
-                     scaleSource ? builder_.getStringAttr(*scaleSource) : nullptr);
+                     scaleSource ? builder_.getStringAttr(*scaleSource) : nullptr, /*from=*/nullptr);
   }
   Value value = WeightGetOp::create(builder_, loc_, type, symbol);
   weightValues_[symbol] = value;

@@ -15,7 +15,7 @@ void r1::buildCpuFusionPipeline(OpPassManager &pm, const R1FuseMlaOptions &mla,
   pm.addPass(createCanonicalizerPass());
   // The order matters; Passes.td says why.
   pm.addNestedPass<func::FuncOp>(createR1FuseMla(mla));
-  pm.addNestedPass<func::FuncOp>(createR1SelectWeightLayout(layout));
+  pm.addPass(createR1SelectWeightLayout(layout));
   pm.addNestedPass<func::FuncOp>(createR1FuseSwiglu());
   pm.addNestedPass<func::FuncOp>(createR1FuseMoeRouting());
   pm.addNestedPass<func::FuncOp>(createR1FuseProjections());

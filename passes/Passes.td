@@ -155,10 +155,32 @@ def R1FuseMla : Pass<"r1-fuse-mla", "::mlir::func::FuncOp"> {
   ];
 }
 
-def R1SelectWeightLayout : Pass<"r1-select-weight-layout", "::mlir::func::FuncOp"> {
+def R1SelectWeightLayout : Pass<"r1-select-weight-layout", "::mlir::ModuleOp"> {
   let summary = "keeps FP8 block-scaled weights FP8 for the host kernels; optionally W8A8";
   let description = [{
-    Decides, per weight, what the kernels read. On the host target an FP8
+    Decides, per weight, what the kernels read.
+
+    With `quant`, every projection weight (what `r1.linear` and
+    `r1.moe.experts` multiply by; not embeddings, norms, routers or MLA's
+    kv_b) is converted at compile time: its `r1.weight` gets the new type
+    and keeps the checkpoint's as `from`; the artifact writer computes the
+    new values from the checkpoint's while it packs. `bf16` rounds to
+    nearest even (FP8 is dequantized with its block scales first); `fp8`
+    quantizes to e4m3 with one f32 scale per 1x128 block (s = amax / 448;
+    FP8 checkpoints stay as they are); `int8` and `int4` quantize
+    symmetrically with one f16 scale per `quant-group` elements of a row
+    (s = amax / 127 or amax / 7). A weight that other ops read too (tied
+    embeddings) gets a converted copy, `@name:int4`, for its projections.
+    Weights already of the requested type are left alone.
+
+    ```mlir
+    // quant=int4 quant-group=32, before:
+    r1.weight @w : !r1.weight<96x128xbf16> = "w"
+    // after:
+    r1.weight @w : !r1.weight<96x128xi4, #r1.group_scaled<32, f16>> = "w" from !r1.weight<96x128xbf16>
+    ```
+
+    On the host target an FP8
     e4m3fn weight with 128-column block scales (DeepSeek-V3/R1's 128x128
     blocks) is stored as its FP8 codes plus its block scales, and the
     projection kernels dequantize it on the fly (weight-only FP8): R1 stays
@@ -191,8 +213,14 @@ def R1SelectWeightLayout : Pass<"r1-select-weight-layout", "::mlir::func::FuncOp
   let options = [
     Option<"w8a8", "w8a8", "bool", /*default=*/"false",
            "Quantize activations per 1x128 block before FP8 projections (DeepSeek's W8A8)">,
+    Option<"quant", "quant", "std::string", /*default=*/"\"\"",
+           "Convert projection weights at compile time: bf16, fp8, int8 or int4 (empty: "
+           "keep the checkpoint's types)">,
+    Option<"quantGroup", "quant-group", "int64_t", /*default=*/"32",
+           "Elements along the input dimension sharing one f16 scale (int8, int4)">,
   ];
   let statistics = [
+    Statistic<"numConverted", "weights-converted", "weights converted by quant">,
     Statistic<"numFp8Weights", "fp8-weights", "FP8 block-scaled weight reads kept as FP8">,
     Statistic<"numQuantized", "activations-quantized", "r1.quantize_f8 ops inserted">,
   ];

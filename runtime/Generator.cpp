@@ -61,11 +61,26 @@ Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
       onToken(id, text);
   };
 
+  // One step over `tokens` and the token drawn after it: on the device when
+  // it samples (the logits stay there), else on the host.
+  const bool onDevice = options.sampleOnDevice && session.canSampleOnDevice();
+  auto stepAndDraw = [&](std::span<const int32_t> tokens) -> Result<int32_t> {
+    if (onDevice)
+      if (std::optional<DeviceDraw> draw = sampler.drawForDevice()) {
+        ++result.sampledOnDevice;
+        return session.stepAndSample(tokens, *draw);
+      }
+    if (Status s = session.step(tokens, LogitsMode::kLast, options.precision, logits.data());
+        !s.ok())
+      return s;
+    return sampler.sample(logits.data(), history);
+  };
+
   // 1. The prompt.
   auto start = Clock::now();
-  if (Status s = session.step(prompt, LogitsMode::kLast, options.precision, logits.data());
-      !s.ok())
-    return s;
+  Result<int32_t> next = stepAndDraw(prompt);
+  if (!next.ok())
+    return next.status();
   result.stats.prefillTokens = int64_t(prompt.size());
   result.stats.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -77,7 +92,7 @@ Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
       result.finish = FinishReason::kCancelled;
       break;
     }
-    int32_t id = sampler.sample(logits.data(), history);
+    int32_t id = *next;
     history.push_back(id);
     result.tokens.push_back(id);
     if (isEos(id)) {
@@ -95,10 +110,9 @@ Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
       result.finish = limit < options.maxNewTokens ? FinishReason::kContext : FinishReason::kLength;
       break;
     }
-    if (Status s = session.step(std::span<const int32_t>(&id, 1), LogitsMode::kLast,
-                                options.precision, logits.data());
-        !s.ok())
-      return s;
+    next = stepAndDraw(std::span<const int32_t>(&id, 1));
+    if (!next.ok())
+      return next.status();
     ++result.stats.decodeSteps;
   }
   result.stats.decodeSeconds = std::chrono::duration<double>(Clock::now() - start).count();

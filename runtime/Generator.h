@@ -32,6 +32,10 @@ struct GenerationOptions {
   r1_precision precision = R1_PRECISION_DEFAULT;
   /// Checked before every step; set from another thread or a signal handler.
   const std::atomic<bool> *cancel = nullptr;
+  /// Where the session can (a CUDA artifact with a sampler) and no penalty
+  /// needs the history, draw each token on the device; false always draws
+  /// on the host from the downloaded logits. Same seed, same tokens.
+  bool sampleOnDevice = true;
 };
 
 enum class FinishReason { kEos, kStop, kLength, kContext, kCancelled };
@@ -47,6 +51,9 @@ struct GenerationResult {
   std::string text;
   FinishReason finish = FinishReason::kLength;
   GenerationStats stats;
+  /// Tokens drawn on the device (Session::stepAndSample) rather than on
+  /// the host.
+  int64_t sampledOnDevice = 0;
 };
 
 /// Called once per generated token with the text that became final with it

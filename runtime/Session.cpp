@@ -169,8 +169,8 @@ Status Session::step(std::span<const int32_t> tokens, LogitsMode mode, r1_precis
     args.logits_rows = mode == LogitsMode::kAll ? n : 1;
     bool single = n == 1;
     if (cuda_) {
-      if (Status s = cuda_->step(args.tokens, args.positions, n, args.logits, args.logits_rows);
-          !s.ok())
+      float *out = logitsStayOnDevice_ ? nullptr : args.logits;
+      if (Status s = cuda_->step(args.tokens, args.positions, n, out, args.logits_rows); !s.ok())
         return Status::runtimeError(model_.path() + ": " + s.message() + " (" +
                                     std::to_string(n) + " tokens at position " +
                                     std::to_string(position_) + ")");
@@ -188,6 +188,24 @@ Status Session::step(std::span<const int32_t> tokens, LogitsMode mode, r1_precis
     done += n;
   }
   return Status::success();
+}
+
+bool Session::canSampleOnDevice() const { return cuda_ && cuda_->canSample(); }
+
+Result<int32_t> Session::stepAndSample(std::span<const int32_t> tokens, const DeviceDraw &draw) {
+  if (!canSampleOnDevice())
+    return Status::runtimeError(model_.path() + ": this artifact cannot sample on a device");
+  if (tokens.empty())
+    return Status::badInput("stepAndSample needs at least one token");
+  logitsStayOnDevice_ = true;
+  Status stepped = step(tokens, LogitsMode::kLast, R1_PRECISION_DEFAULT, nullptr);
+  logitsStayOnDevice_ = false;
+  if (!stepped.ok())
+    return stepped;
+  Result<int32_t> id = cuda_->sample(draw);
+  if (!id.ok())
+    return Status::runtimeError(model_.path() + ": " + id.status().message());
+  return id;
 }
 
 } // namespace r1::runtime

@@ -13,6 +13,7 @@
 
 #include "runtime/Model.h"
 #include "runtime/R1Abi.h"
+#include "runtime/Sampler.h"
 #include "runtime/Status.h"
 #include "runtime/ThreadPool.h"
 
@@ -60,6 +61,16 @@ public:
   Status step(std::span<const int32_t> tokens, LogitsMode mode, r1_precision precision,
               float *logits);
 
+  /// True for a CUDA artifact whose plan has a sampler kernel: then
+  /// stepAndSample() draws tokens on the device.
+  bool canSampleOnDevice() const;
+
+  /// step(tokens, kLast) whose logits stay on the device, then the next
+  /// token drawn there with `draw` (Sampler::drawForDevice()): one token id
+  /// crosses the bus instead of a row of logits. Errors as step(); kRuntime
+  /// when !canSampleOnDevice().
+  Result<int32_t> stepAndSample(std::span<const int32_t> tokens, const DeviceDraw &draw);
+
   /// Back to position 0 with a zeroed KV cache (pages are returned and
   /// refaulted as zero), as a fresh Session.
   void reset();
@@ -97,6 +108,8 @@ private:
   std::vector<float> scratchLogits_;
   /// CUDA artifacts: the sequence's device memory (kv_ and arena_ unused).
   std::unique_ptr<CudaSequence> cuda_;
+  /// Set by stepAndSample(): the step leaves the logits on the device.
+  bool logitsStayOnDevice_ = false;
 };
 
 } // namespace r1::runtime

@@ -34,6 +34,10 @@ llvm::Error fail(const llvm::Twine &message) {
 constexpr int kRowThreads = 128;
 constexpr int kNormThreads = 256;
 constexpr int kGemvThreads = 256; // 8 warps, a weight row per warp at a time
+/// The sampler: one block over the vocabulary (Sample.cuh).
+constexpr int kSampleThreads = 1024;
+/// Its kernel, named in the launch plan's "sampler".
+constexpr const char *kSampleKernel = "sample_token";
 // GEMV grids stride over the weight rows beyond this many blocks: 8 per SM of
 // an H100 (132 SMs) keeps every SM busy, and the host emulation, which pays
 // per block, runs a 129k-row LM head in ~1k blocks instead of 16k.
@@ -45,6 +49,8 @@ constexpr int kExpertThreads = 256;
 
 std::string floatLiteral(double value) { return cxxFloatLiteral(value, /*asFloat=*/true); }
 
+/// The kernels' WType of a plan's wtype: f32, bf16, f16, f8, or i8g32 ...
+/// i4g128 (integer codes with a scale per group).
 std::string wtype(llvm::StringRef name) {
   if (name == "f8")
     return "r1ck::WType::F8E4M3";
@@ -52,8 +58,14 @@ std::string wtype(llvm::StringRef name) {
     return "r1ck::WType::BF16";
   if (name == "f16")
     return "r1ck::WType::F16";
+  if (name.starts_with("i"))
+    return "r1ck::WType::" + name.upper();
   return "r1ck::WType::F32";
 }
+
+/// True when weights of `name` come with a scales array (FP8 block scales,
+/// integer group scales).
+bool hasScales(llvm::StringRef name) { return name == "f8" || name.starts_with("i"); }
 
 std::string boolText(bool b) { return b ? "true" : "false"; }
 
@@ -75,7 +87,8 @@ struct Param {
 /// One __global__ kernel made from an r1k.kernel.
 struct Global {
   std::string name;
-  /// "both", "prefill" or "decode": which phase's launch plan uses it.
+  /// "both", "prefill" or "decode": which phase's launch plan uses it
+  /// ("sample": the sampler, launched by the runtime after a step).
   std::string phase = "both";
   int threads = kRowThreads;
   /// grid = base, with base[rowsDim] multiplied by ceil(rows / rowsPerBlock)
@@ -161,11 +174,12 @@ private:
   /// tiles) kernels over the same parameters, for `outputs` output columns.
   std::vector<Global> gemvAndGemm(const std::vector<Param> &params, int64_t outputs,
                                   std::string gemvCall, std::string gemmCall);
-  /// Prefill GEMMs of BF16 and FP8 weights run on tensor cores (mma.sync
-  /// m16n8k16 bf16, every target from sm_80); f32 and f16 weights on CUDA
-  /// cores (codegen/cuda/kernels/LinearTc.cuh says why).
+  /// Prefill GEMMs of BF16, FP8 and int8/int4 weights run on tensor cores
+  /// (mma.sync m16n8k16 bf16, every target from sm_80: the codes are exact
+  /// in bf16, their scales multiply partial sums); f32 and f16 weights on
+  /// CUDA cores (codegen/cuda/kernels/LinearTc.cuh says why).
   bool usesTensorCores() {
-    return k_.getStr("wtype") == "bf16" || k_.getStr("wtype") == "f8";
+    return k_.getStr("wtype") == "bf16" || hasScales(k_.getStr("wtype"));
   }
   llvm::Expected<std::vector<Global>> linear();
   llvm::Expected<std::vector<Global>> gatedLinear();
@@ -184,7 +198,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::linear() {
   if (n.empty() || n.size() > 3)
     return fail(k_.getSymName() + ": the CUDA linear kernel writes 1 to 3 outputs, not " +
                 llvm::Twine(n.size()));
-  bool bias = k_.getBool("bias"), norm = k_.getBool("norm"), fp8 = k_.getStr("wtype") == "f8";
+  bool bias = k_.getBool("bias"), norm = k_.getBool("norm"), scaled = hasScales(k_.getStr("wtype"));
   int64_t total = 0, seg[3] = {0, 0, 0};
   for (size_t i = 0; i < n.size(); ++i)
     total += seg[i] = n[i];
@@ -193,7 +207,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::linear() {
   params.push_back(p("const void *", "w", weight(true)));
   params.push_back(p("const float *", "bias", weight(bias)));
   params.push_back(p("const float *", "gamma", weight(norm)));
-  params.push_back(p("const float *", "scales", weight(fp8)));
+  params.push_back(p("const void *", "scales", weight(scaled)));
   for (int i = 0; i < 3; ++i)
     params.push_back(p("float *", "out" + std::to_string(i),
                        i < int(n.size()) ? out(unsigned(i)) : json("null")));
@@ -224,13 +238,13 @@ std::vector<Global> KernelDescriber::gemvAndGemm(const std::vector<Param> &param
 }
 
 llvm::Expected<std::vector<Global>> KernelDescriber::gatedLinear() {
-  bool norm = k_.getBool("norm"), fp8 = k_.getStr("wtype") == "f8";
+  bool norm = k_.getBool("norm"), scaled = hasScales(k_.getStr("wtype"));
   int64_t inter = k_.getInt("i");
   std::string eps = norm ? floatLiteral(k_.getF64("eps")) : "0.0f";
   std::vector<Param> params = {p("const float *", "x", in(0)), rows()};
   params.push_back(p("const void *", "w", weight(true)));
   params.push_back(p("const float *", "gamma", weight(norm)));
-  params.push_back(p("const float *", "scales", weight(fp8)));
+  params.push_back(p("const void *", "scales", weight(scaled)));
   params.push_back(p("float *", "out", out(0)));
   auto call = [&](const char *body, int threads) {
     return llvm::formatv("r1ck::{0}<{1}, {2}, {3}, {4}, {5}>(x, rows, w, gamma, {6}, scales, out);",
@@ -307,11 +321,11 @@ llvm::Expected<std::vector<Global>> KernelDescriber::moe() {
     // gate/up over its tokens, then down and the weighted sum per token; the
     // weights of an expert are read once per step, by many blocks (a decode
     // step's one token would otherwise run on a single SM).
-    bool fp8 = k_.getStr("wtype") == "f8";
+    bool scaled = hasScales(k_.getStr("wtype"));
     int64_t experts = k_.getInt("experts"), topK = k_.getInt("top_k");
     int64_t hidden = k_.getInt("hidden"), inter = k_.getInt("inter");
-    json gateUp = weight(true), down = weight(true), guScales = weight(fp8),
-         downScales = weight(fp8);
+    json gateUp = weight(true), down = weight(true), guScales = weight(scaled),
+         downScales = weight(scaled);
     json groups = bind_ ? json{{"arena", scratch_.groups()}} : json();
     json h = bind_ ? json{{"arena", scratch_.hidden()}} : json();
     std::string dims = llvm::formatv("{0}, {1}", experts, topK).str();
@@ -328,7 +342,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::moe() {
     Global up = rowKernel(
         "_up", kExpertThreads,
         {p("const float *", "x", in(0)), p("const int32_t *", "groups", groups),
-         p("const void *", "gateUp", gateUp), p("const float *", "gateUpScales", guScales),
+         p("const void *", "gateUp", gateUp), p("const void *", "gateUpScales", guScales),
          p("float *", "h", h)},
         llvm::formatv("r1ck::moeExpertsGroupedUp<{0}, {1}>(x, groups, gateUp, gateUpScales, h);",
                       all, kExpertThreads)
@@ -342,7 +356,7 @@ llvm::Expected<std::vector<Global>> KernelDescriber::moe() {
         "_down", kExpertThreads,
         {p("const float *", "h", h), p("const float *", "weights", in(2)),
          p("const int32_t *", "groups", groups), p("const void *", "down", down),
-         p("const float *", "downScales", downScales), rows(), p("float *", "out", out(0))},
+         p("const void *", "downScales", downScales), rows(), p("float *", "out", out(0))},
         llvm::formatv("r1ck::moeExpertsGroupedDown<{0}, {1}>(h, weights, groups, down, "
                       "downScales, rows, out);",
                       all, kExpertThreads)
@@ -352,15 +366,15 @@ llvm::Expected<std::vector<Global>> KernelDescriber::moe() {
     return std::vector<Global>{sort, up, downStep};
   }
   if (kind == "moe_experts") {
-    bool fp8 = k_.getStr("wtype") == "f8";
+    bool fp8 = hasScales(k_.getStr("wtype"));
     bool quant = k_.getParams().get("quantize_activations") && k_.getBool("quantize_activations");
     int64_t hidden = k_.getInt("hidden"), inter = k_.getInt("inter");
     std::vector<Param> params = {p("const float *", "x", in(0)), p("const int32_t *", "ids", in(1)),
                                  p("const float *", "weights", in(2))};
     params.push_back(p("const void *", "gateUp", weight(true)));
     params.push_back(p("const void *", "down", weight(true)));
-    params.push_back(p("const float *", "gateUpScales", weight(fp8)));
-    params.push_back(p("const float *", "downScales", weight(fp8)));
+    params.push_back(p("const void *", "gateUpScales", weight(fp8)));
+    params.push_back(p("const void *", "downScales", weight(fp8)));
     params.push_back(p("float *", "out", out(0)));
     Global g = rowKernel(
         "", kExpertThreads, params,
@@ -605,6 +619,34 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
     }
     os << "\n";
   }
+  // The sampler over the last logits row: top-k / top-p / min-p on the
+  // device, so that a decode step downloads a token, not a row of logits.
+  {
+    auto logitsType = cast<ShapedType>(step.getArgument(2).getType());
+    Global sample;
+    sample.name = kSampleKernel;
+    sample.phase = "sample";
+    sample.threads = kSampleThreads;
+    sample.rowsDim = -1;
+    sample.params = {{"const float *", "logits", "logits"},
+                     {"const r1ck::SampleParams *", "params", "sample_params"},
+                     {"int32_t *", "token", "sample_token"}};
+    sample.call = llvm::formatv("r1ck::sampleRow<{0}, {1}>(logits, params, token);",
+                                logitsType.getShape().back(), kSampleThreads)
+                      .str();
+    os << "// the sampler (runtime: Sampler::drawForDevice)\n";
+    emitGlobal(sample, os);
+    kernels.push_back({{"name", sample.name},
+                       {"phase", sample.phase},
+                       {"threads", sample.threads},
+                       {"grid", sample.grid},
+                       {"rows_dim", sample.rowsDim},
+                       {"rows_per_block", sample.rowsPerBlock},
+                       {"rows_scale", sample.rowsScale},
+                       {"rows_cap", sample.rowsCap},
+                       {"dynamic_shared_bytes", sample.dynamicSharedBytes}});
+    globals.push_back(std::move(sample));
+  }
   emitEmulationLauncher(globals, options.identity, os);
 
   // 2. The launches, per phase.
@@ -671,7 +713,10 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
   }
   CudaProgram program;
   program.source = std::move(text);
-  program.launchPlan = {{"kernels", kernels}, {"prefill", prefill}, {"decode", decode}};
+  program.launchPlan = {{"kernels", kernels},
+                        {"prefill", prefill},
+                        {"decode", decode},
+                        {"sampler", kSampleKernel}};
   program.arenaBytes = scratch.groupsBytes ? scratch.end() : attrInt("r1k.arena_bytes");
   return program;
 }

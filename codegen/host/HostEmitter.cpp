@@ -26,6 +26,8 @@ llvm::Error fail(const llvm::Twine &message) {
 
 std::string floatLiteral(double value, bool asFloat) { return cxxFloatLiteral(value, asFloat); }
 
+/// The kernels' WType of a plan's wtype: f32, bf16, f16, f8, or i8g32 ...
+/// i4g128 (integer codes with a scale per group).
 std::string wtype(llvm::StringRef name) {
   if (name == "f8")
     return "WType::F8E4M3";
@@ -33,8 +35,14 @@ std::string wtype(llvm::StringRef name) {
     return "WType::BF16";
   if (name == "f16")
     return "WType::F16";
+  if (name.starts_with("i"))
+    return "WType::" + name.upper();
   return "WType::F32";
 }
+
+/// True when weights of `name` come with a scales array (FP8 block scales,
+/// integer group scales).
+bool hasScales(llvm::StringRef name) { return name == "f8" || name.starts_with("i"); }
 
 int64_t rowElements(Type type) {
   int64_t n = 1;
@@ -83,14 +91,13 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
     for (int64_t segment : n)
       os << ", " << segment;
     os << ">(ex, x, n, w, static_cast<const float *>(bias), static_cast<const float *>(gamma), "
-       << (norm ? eps() : std::string("0.0f"))
-       << ", outs, static_cast<const float *>(scales));\n}\n";
+       << (norm ? eps() : std::string("0.0f")) << ", outs, scales);\n}\n";
   } else if (kind == "gated_linear") {
     bool norm = kernel.getBool("norm");
     os << llvm::formatv("template <int64_t kRows>\ninline void {0}(const Exec &ex, const float "
                         "*x, int64_t n, const void *w, const void *gamma, const void *scales, float *out) "
                         "{{\n  gatedLinear<kRows, {1}, {2}, {3}, {4}>(ex, x, n, w, {5}, {6}, out, "
-                        "static_cast<const float *>(scales));\n}\n",
+                        "scales);\n}\n",
                         name, kernel.getInt("k"), kernel.getInt("i"),
                         wtype(kernel.getStr("wtype")), norm ? "true" : "false",
                         norm ? "static_cast<const float *>(gamma)" : "nullptr",
@@ -186,8 +193,7 @@ void emitKernel(r1k::KernelOp kernel, llvm::raw_ostream &os) {
         "inline void {0}(const Exec &ex, const float *x, const int32_t *ids, const float *weights, "
         "int64_t n, const void *gateUp, const void *down, const void *gateUpScales, const void "
         "*downScales, float *out) {{\n  moeExperts<{1}, {2}, {3}, {4}, {5}, {6}>(ex, x, n, ids, "
-        "weights, gateUp, down, static_cast<const float *>(gateUpScales), static_cast<const float "
-        "*>(downScales), out);\n}\n",
+        "weights, gateUp, down, gateUpScales, downScales, out);\n}\n",
         name, kernel.getInt("experts"), kernel.getInt("top_k"), kernel.getInt("hidden"),
         kernel.getInt("inter"), wtype(kernel.getStr("wtype")),
         kernel.getParams().get("quantize_activations") && kernel.getBool("quantize_activations") ? "true"
@@ -307,7 +313,7 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
         // The row count is a template argument: decode gets the GEMV path.
         bool bias = kind == "linear" && kernel.getBool("bias");
         bool norm = kernel.getBool("norm");
-        bool fp8 = kernel.getStr("wtype") == "f8";
+        bool fp8 = hasScales(kernel.getStr("wtype"));
         bool logits = n == "lr";
         // Weights in launch order: matrix, bias, norm weight, FP8 scales.
         size_t next = 1;
@@ -367,7 +373,7 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
            << (kernel.getBool("bias") ? weights[1] : std::string("nullptr")) << ", " << outs(0)
            << ", " << outs(1) << ", " << outs(2) << ");";
       } else if (kind == "moe_experts") {
-        bool fp8 = kernel.getStr("wtype") == "f8";
+        bool fp8 = hasScales(kernel.getStr("wtype"));
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", " << n << ", "
            << weights[0] << ", " << weights[1] << ", " << (fp8 ? weights[2] : "nullptr") << ", "
            << (fp8 ? weights[3] : "nullptr") << ", " << outs(0) << ");";

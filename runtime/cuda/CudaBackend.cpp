@@ -4,9 +4,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
+
 #include <vector>
 
 namespace r1::runtime {
+
+namespace {
+/// Bytes of r1ck::SampleParams: invTemperature, topK, topP, minP (4 each), u (8).
+constexpr uint64_t kSampleParamsBytes = 24;
+} // namespace
 
 Result<std::unique_ptr<CudaModel>> CudaModel::load(const ArtifactReader &artifact,
                                                    const ModelManifest &manifest,
@@ -100,7 +107,9 @@ Result<std::unique_ptr<CudaSequence>> CudaSequence::create(const CudaModel &mode
                  {&seq->tokens_, rows * 4},
                  {&seq->positions_, rows * 4},
                  {&seq->logits_, rows * m.vocabSize * 4},
-                 {&seq->blocks_, blockCount * 4}};
+                 {&seq->blocks_, blockCount * 4},
+                 {&seq->sampleParams_, kSampleParamsBytes},
+                 {&seq->sampledToken_, 4}};
   for (Buffer &b : buffers) {
     Result<DeviceAddress> a = device.allocate(b.bytes);
     if (!a.ok())
@@ -120,7 +129,8 @@ Result<std::unique_ptr<CudaSequence>> CudaSequence::create(const CudaModel &mode
 }
 
 CudaSequence::~CudaSequence() {
-  for (DeviceAddress a : {arena_, kv_, tokens_, positions_, logits_, blocks_})
+  for (DeviceAddress a :
+       {arena_, kv_, tokens_, positions_, logits_, blocks_, sampleParams_, sampledToken_})
     if (a)
       model_.device().release(a);
 }
@@ -222,7 +232,39 @@ Status CudaSequence::step(const int32_t *tokens, const int32_t *positions, int64
   }
   if (!ran.ok())
     return ran;
+  if (!logits)
+    return Status::success();
   return device.download(logits, logits_, uint64_t(logitsRows) * m.vocabSize * 4);
+}
+
+Result<int32_t> CudaSequence::sample(const DeviceDraw &draw) {
+  if (!canSample())
+    return Status::runtimeError("this artifact has no sampler kernel; recompile it with this r1c");
+  GpuDevice &device = model_.device();
+  // r1ck::SampleParams (codegen/cuda/kernels/Sample.cuh), field by field.
+  unsigned char params[kSampleParamsBytes] = {};
+  std::memcpy(params + 0, &draw.invTemperature, 4);
+  std::memcpy(params + 4, &draw.topK, 4);
+  std::memcpy(params + 8, &draw.topP, 4);
+  std::memcpy(params + 12, &draw.minP, 4);
+  std::memcpy(params + 16, &draw.u, 8);
+  if (Status s = device.upload(sampleParams_, params, sizeof params); !s.ok())
+    return s;
+  const PlanKernel &k = model_.plan().kernels[*model_.plan().sampler];
+  DeviceAddress logits = logits_, at = sampleParams_, token = sampledToken_;
+  void *args[] = {&logits, &at, &token};
+  LaunchDims dims;
+  dims.block[0] = k.threads;
+  dims.sharedBytes = unsigned(k.dynamicSharedBytes);
+  if (Status s = device.launch(model_.kernelHandle(*model_.plan().sampler), dims, args); !s.ok())
+    return s;
+  int32_t id = 0;
+  if (Status s = device.download(&id, sampledToken_, 4); !s.ok())
+    return s;
+  if (id < 0 || uint64_t(id) >= model_.manifest().vocabSize)
+    return Status::runtimeError("the device sampler returned token " + std::to_string(id) +
+                                ", outside the vocabulary");
+  return id;
 }
 
 } // namespace r1::runtime

@@ -15,6 +15,7 @@
 
 #include "runtime/ArtifactReader.h"
 #include "runtime/Manifest.h"
+#include "runtime/Sampler.h"
 #include "runtime/cuda/CudaPlan.h"
 #include "runtime/cuda/GpuDevice.h"
 
@@ -67,9 +68,15 @@ public:
   ~CudaSequence();
 
   /// One step over n tokens (1..max_step_tokens) at `positions`; writes
-  /// `logitsRows` (1 or n) rows of logits to `logits`.
+  /// `logitsRows` (1 or n) rows of logits to `logits` (null: they stay on
+  /// the device, for sample()).
   Status step(const int32_t *tokens, const int32_t *positions, int64_t n, float *logits,
               int64_t logitsRows);
+  /// True when the artifact's plan has a sampler kernel.
+  bool canSample() const { return model_.plan().sampler.has_value(); }
+  /// The next token drawn on the device from the last logits row of the
+  /// last step, as Sampler::sample() draws it; downloads 4 bytes.
+  Result<int32_t> sample(const DeviceDraw &draw);
   /// Zeroes the KV cache.
   Status resetCache();
 
@@ -82,6 +89,8 @@ private:
   /// Cache rows per layer: the capacity rounded up to whole blocks.
   int64_t rows_ = 0;
   DeviceAddress arena_ = 0, kv_ = 0, tokens_ = 0, positions_ = 0, logits_ = 0, blocks_ = 0;
+  /// The sampler's parameters (r1ck::SampleParams) and its token.
+  DeviceAddress sampleParams_ = 0, sampledToken_ = 0;
   uint64_t kvBytes_ = 0;
   std::optional<int> decodeGraph_;
 };

@@ -141,6 +141,16 @@ Result<CudaPlan> parseCudaPlan(const json &manifest, const ModelManifest &m,
     parsePhase(f, *cuda, "prefill", index, m, plan.prefill);
     parsePhase(f, *cuda, "decode", index, m, plan.decode);
     plan.emulationSection = f.string(*cuda, "cuda", "emulation_section", false).value_or("");
+    if (std::optional<std::string> sampler = f.string(*cuda, "cuda", "sampler", false);
+        sampler && f.ok()) {
+      auto found = index.find(*sampler);
+      if (found == index.end())
+        f.error("cuda.sampler", "names no kernel of cuda.kernels");
+      else if (plan.kernels[found->second].grid != std::array<uint64_t, 3>{1, 1, 1})
+        f.error("cuda.sampler", "must be a kernel of one block");
+      else
+        plan.sampler = found->second;
+    }
   }
   if (f.ok() && (plan.prefill.empty() || plan.decode.empty()))
     f.error("cuda.prefill", "and cuda.decode must each list at least one launch");

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,10 @@ struct PlanLaunch {
 struct CudaPlan {
   std::vector<PlanKernel> kernels;
   std::vector<PlanLaunch> prefill, decode;
+  /// The kernel that samples a token from the last logits row ("sampler":
+  /// (logits, const SampleParams *, int32_t *token), one block); absent in
+  /// artifacts made before it existed: then the host samples.
+  std::optional<size_t> sampler;
   /// Section of the host-emulation code; empty when the artifact has none.
   std::string emulationSection;
 };

@@ -106,6 +106,20 @@ CommandRunner addCompileCommand(CLI::App &app) {
                     "amax/448) before every projection with FP8 weights (default: weight-only\n"
                     "FP8, activations in fp32)");
   compile
+      ->add_option("--quant", args->options.quant,
+                   "Convert the projection weights at compile time: bf16, fp8 (e4m3, one scale\n"
+                   "per 1x128 block), int8 or int4 (symmetric, one f16 scale per group of\n"
+                   "--quant-group columns). Default: keep the checkpoint's types (FP8 stays\n"
+                   "FP8). Embeddings, norms, MoE routers and MLA's kv_b are never converted")
+      ->check(CLI::IsMember({"bf16", "fp8", "int8", "int4"}))
+      ->option_text("TYPE");
+  compile
+      ->add_option("--quant-group", args->options.quantGroup,
+                   "Columns per scale for --quant int8|int4: 32, 64 or 128 (default 32 on\n"
+                   "host, 128 on CUDA targets)")
+      ->check(CLI::IsMember({32, 64, 128}))
+      ->option_text("N");
+  compile
       ->add_option("--cuda-path", args->options.cudaPath,
                    "CUDA targets: the toolkit directory holding bin/nvcc, bin/ptxas and\n"
                    "bin/fatbinary (default: $R1C_CUDA_PATH, $CUDA_HOME, /usr/local/cuda, PATH)")
@@ -125,6 +139,7 @@ CommandRunner addCompileCommand(CLI::App &app) {
                   "  r1c compile models/qwen-1.5b -o plan.mlir --compile-to plan\n"
                   "  r1c compile models/qwen-1.5b -o qwen.r1 --dump-phases-to phases/\n"
                   "  r1c compile models/r1 --target sm_90a -o r1-h100.r1\n"
+                  "  r1c compile models/qwen-1.5b --target host --quant int4 -o q4.r1\n"
                   "  r1c compile models/qwen-1.5b --target sm_80 -o q.r1 \\\n"
                   "      --kernel-override linear_5_gemm=my_gemm.ptx");
   return [compile, args]() -> int {

@@ -165,14 +165,16 @@ int runGenerate(GenerateArgs &args) {
          {{"prefill_seconds", st.prefillSeconds},
           {"prefill_tokens_per_s", prefillRate},
           {"decode_seconds", st.decodeSeconds},
-          {"decode_tokens_per_s", decodeRate}}}};
+          {"decode_tokens_per_s", decodeRate},
+          {"sampled_on_device", result->sampledOnDevice}}}};
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::fputs("\n", stdout);
     std::fprintf(stderr, "r1run: %zu prompt + %zu generated tokens (%s); prefill %.1f t/s, "
-                         "decode %.1f t/s\n",
+                         "decode %.1f t/s%s\n",
                  ids->size(), result->tokens.size(), finishReasonName(result->finish),
-                 prefillRate, decodeRate);
+                 prefillRate, decodeRate,
+                 result->sampledOnDevice ? "; sampled on the device" : "");
   }
   return kSuccess;
 }

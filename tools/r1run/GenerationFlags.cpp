@@ -59,6 +59,14 @@ void addGenerationFlags(CLI::App &command, GenerationFlags &f) {
   command.add_option("--precision", f.precision, "default, fp32 or bf16")
       ->option_text("P")
       ->check(CLI::IsMember({"default", "fp32", "bf16"}));
+  command
+      .add_option("--sample-on", f.sampleOn,
+                   "CUDA artifacts: draw tokens on the device (only the token is downloaded) or\n"
+                   "on the host from the downloaded logits; the same seed draws the same\n"
+                   "tokens. With a penalty on, the host draws")
+      ->option_text("WHERE")
+      ->check(CLI::IsMember({"device", "host"}))
+      ->default_str("device");
 }
 
 r1::runtime::Result<ChatModel> loadChatModel(const GenerationFlags &f) {
@@ -92,6 +100,7 @@ r1::runtime::GenerationOptions generationOptions(const GenerationFlags &f) {
   options.stop = f.stop;
   options.maxNewTokens = f.maxTokens;
   options.precision = parsePrecision(f.precision);
+  options.sampleOnDevice = f.sampleOn == "device";
   return options;
 }
 

@@ -31,6 +31,8 @@ struct GenerationFlags {
   int threads = 0;
   std::string device = "gpu";
   std::string precision = "default";
+  /// CUDA artifacts: "device" (the sampler kernel) or "host".
+  std::string sampleOn = "device";
 };
 
 /// Adds ARTIFACT and the shared options to `command`.

@@ -25,6 +25,7 @@ namespace r1ck {
 template <int64_t V, int64_t H, WType WT, int kThreads>
 R1_DEVICE inline void embed(const int32_t *tokens, const void *table, float *out) {
   static_assert(V > 0 && H > 0 && H <= rowwise::kMaxRow, "table shape");
+  static_assert(!isIntW(WT), "embedding tables are not integer-quantized (no scales here)");
   const int64_t token = tokens[blockIdx.x];
   float *o = out + int64_t(blockIdx.x) * H;
   if (token >= 0 && token < V) {

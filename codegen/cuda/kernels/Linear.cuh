@@ -10,15 +10,19 @@
 //
 // where xn = x * rsqrt(mean(x^2) + eps) * gamma when kNorm, else x. Weights
 // are row-major [N, K] in their storage type (WeightTypes.cuh); FP8 rows carry
-// one f32 scale per 128 columns, scales[n * ceil(K/128) + k/128]; bias is f32
+// one f32 scale per 128 columns, scales[n * ceil(K/128) + k/128], integer
+// rows (I8G*, I4G*) one f16 scale per group of G columns, scales[n * (K/G) +
+// k/G] (K a multiple of G); `scales` is a const void * for both. bias is f32
 // over all segments' rows, in order.
 //
 // Two shapes of each, chosen by the code generator:
 //   *Gemv (decode, few token rows): a warp per weight row (per gated output),
 //     reading the row once for up to two token rows at a time; 16-byte
-//     weight loads where the arrays are aligned. The norm factor of each token
-//     row is reduced by the whole block, so that no block stages a row (R1's
-//     18432-wide rows would not fit in shared memory).
+//     weight loads where the arrays are aligned (int4: 32 codes, decoded a
+//     32-bit word of 8 at a time, the group scale applied once per 16
+//     bytes). The norm factor of each token row is reduced by the whole
+//     block, so that no block stages a row (R1's 18432-wide rows would not
+//     fit in shared memory).
 //   *Gemm (prefill): a block computes a 32-token x 64-output tile from
 //     shared-memory tiles of x and W, 32 columns of K at a time, each thread a
 //     2 x 4 register tile, fp32 FMA on CUDA cores. The next K tile is fetched
@@ -69,13 +73,10 @@ R1_DEVICE inline void storeSegmented(int64_t t, int64_t n, float y, const float 
 
 R1_HOST_DEVICE constexpr int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// Bytes of one stored weight element.
+/// Elements of WT in one 16-byte load: 4 f32, 8 bf16/f16, 16 e4m3/int8, 32
+/// int4.
 template <WType WT>
-constexpr int kWeightBytes = WT == WType::F32 ? 4 : WT == WType::F8E4M3 ? 1 : 2;
-
-/// Elements of WT in one 16-byte load.
-template <WType WT>
-constexpr int kPack = 16 / kWeightBytes<WT>;
+constexpr int kPack = 128 / wBits(WT);
 
 // 16 bytes loaded at once through the read-only path. CUDA's uint4 has no
 // host twin in the emulator, so the host gets a struct of the same layout.
@@ -113,8 +114,9 @@ R1_DEVICE inline void loadWeights(const void *base, int64_t index, float (&w)[P]
     w[0] = loadWeight<WT>(base, index);
   } else {
     static_assert(P == kPack<WT>, "a pack is one 16-byte load");
+    static_assert(!isIntW(WT), "integer packs are decoded a word at a time (laneDotsCodes)");
     const Bytes16 q =
-        load16(static_cast<const unsigned char *>(base) + index * kWeightBytes<WT>);
+        load16(static_cast<const unsigned char *>(base) + index * (wBits(WT) / 8));
     const uint32_t u[4] = {q.x, q.y, q.z, q.w};
     R1CK_UNROLL
     for (int i = 0; i < 4; ++i) {
@@ -185,16 +187,78 @@ R1_DEVICE inline void blockRmsFactors(const float *x, float eps, float (&factor)
   __syncthreads(); // the next call overwrites `partial`
 }
 
+/// laneDots for integer weights in 16-byte packs (K % kPack == 0, w, x and
+/// gamma 16-byte aligned): per step a lane loads the pack of each row, 32
+/// int4 or 16 int8 codes, as four 32-bit words, and its group scale (a pack
+/// lies inside one group, G >= 32); each word's 8 (4) codes are decoded
+/// (WeightTypes.cuh's decodeCodeWord) and multiplied with the matching
+/// activations into a per-pack partial sum, which gets the scale once.
+template <int64_t K, WType WT, bool kNorm, int R, int kT>
+R1_DEVICE inline void laneDotsCodes(const float *x, const void *w, const int64_t (&row)[R],
+                                    const float *gamma, const void *scales,
+                                    float (&acc)[R][kT]) {
+  constexpr int P = kPack<WT>, kW = kCodesPerWord<WT>;
+  constexpr int64_t kRowBytes = rowBytes(WT, K);
+  static_assert(wGroup(WT) % P == 0 && K % P == 0, "packs tile the groups");
+  const unsigned char *base = static_cast<const unsigned char *>(w);
+  const int lane = int(threadIdx.x) % 32;
+  R1CK_NO_UNROLL
+  for (int64_t k = int64_t(lane) * P; k < K; k += 32 * P) {
+    uint32_t words[R][4];
+    float scale[R];
+    R1CK_UNROLL
+    for (int r = 0; r < R; ++r) {
+      const Bytes16 q = load16(base + row[r] * kRowBytes + k * wBits(WT) / 8);
+      words[r][0] = q.x, words[r][1] = q.y, words[r][2] = q.z, words[r][3] = q.w;
+      scale[r] = loadScale<WT, K>(scales, row[r], k);
+    }
+    float part[R][kT];
+    R1CK_UNROLL
+    for (int r = 0; r < R; ++r)
+      R1CK_UNROLL
+      for (int u = 0; u < kT; ++u)
+        part[r][u] = 0.0f;
+    R1CK_UNROLL
+    for (int i = 0; i < 4; ++i) {
+      float wv[R][kW];
+      R1CK_UNROLL
+      for (int r = 0; r < R; ++r)
+        decodeCodeWord<WT>(words[r][i], wv[r]);
+      float g[kW];
+      if constexpr (kNorm)
+        loadActivations<kW>(gamma + k + kW * i, g);
+      R1CK_UNROLL
+      for (int u = 0; u < kT; ++u) {
+        float xv[kW];
+        loadActivations<kW>(x + u * K + k + kW * i, xv);
+        R1CK_UNROLL
+        for (int e = 0; e < kW; ++e) {
+          if constexpr (kNorm)
+            xv[e] *= g[e];
+          R1CK_UNROLL
+          for (int r = 0; r < R; ++r)
+            part[r][u] = fmaf(xv[e], wv[r][e], part[r][u]);
+        }
+      }
+    }
+    R1CK_UNROLL
+    for (int r = 0; r < R; ++r)
+      R1CK_UNROLL
+      for (int u = 0; u < kT; ++u)
+        acc[r][u] = fmaf(part[r][u], scale[r], acc[r][u]);
+  }
+}
+
 /// acc[r][u] += this lane's share of (x[u] (* gamma)) . W[row[r]] for R weight
 /// rows and kT token rows (x + u*K), P elements of K per step (P == 1, or a
 /// 16-byte pack: then K % P == 0 and w, x, gamma are 16-byte aligned). FP8
-/// block scales are applied per step: a pack never straddles a 128-block.
+/// block scales and integer group scales are applied per step: a pack never
+/// straddles a 128-block or a group. Integer packs take laneDotsCodes.
 template <int64_t K, WType WT, bool kNorm, int P, int R, int kT>
 R1_DEVICE inline void laneDots(const float *x, const void *w, const int64_t (&row)[R],
-                               const float *gamma, const float *scales,
+                               const float *gamma, const void *scales,
                                float (&acc)[R][kT]) {
-  constexpr int64_t KB = ceilDiv(K, kF8Block);
-  constexpr bool kF8 = WT == WType::F8E4M3;
+  constexpr bool kScaled = hasScales(WT);
   static_assert(P == 1 || K % P == 0, "packs tile the row");
   const int lane = int(threadIdx.x) % 32;
   // Not unrolled: unrolling (for more loads in flight) made ptxas spill at
@@ -205,7 +269,7 @@ R1_DEVICE inline void laneDots(const float *x, const void *w, const int64_t (&ro
     R1CK_UNROLL
     for (int r = 0; r < R; ++r) {
       loadWeights<WT, P>(w, row[r] * K + k, wv[r]);
-      scale[r] = kF8 ? __ldg(scales + row[r] * KB + k / kF8Block) : 1.0f;
+      scale[r] = loadScale<WT, K>(scales, row[r], k);
     }
     float g[P];
     if constexpr (kNorm)
@@ -221,7 +285,7 @@ R1_DEVICE inline void laneDots(const float *x, const void *w, const int64_t (&ro
       }
       R1CK_UNROLL
       for (int r = 0; r < R; ++r) {
-        if constexpr (kF8) {
+        if constexpr (kScaled) {
           float s = 0.0f;
           R1CK_UNROLL
           for (int i = 0; i < P; ++i)
@@ -242,7 +306,7 @@ R1_DEVICE inline void laneDots(const float *x, const void *w, const int64_t (&ro
 /// caller checks that they are aligned.
 template <int64_t K, WType WT, bool kNorm, int R, int kT>
 R1_DEVICE inline void warpDots(bool vectorized, const float *x, const void *w,
-                               const int64_t (&row)[R], const float *gamma, const float *scales,
+                               const int64_t (&row)[R], const float *gamma, const void *scales,
                                float (&acc)[R][kT]) {
   R1CK_UNROLL
   for (int r = 0; r < R; ++r) {
@@ -251,10 +315,12 @@ R1_DEVICE inline void warpDots(bool vectorized, const float *x, const void *w,
       acc[r][u] = 0.0f;
   }
   if constexpr (K % kPack<WT> == 0) {
-    if (vectorized)
-      laneDots<K, WT, kNorm, kPack<WT>, R, kT>(x, w, row, gamma, scales, acc);
-    else
+    if (!vectorized)
       laneDots<K, WT, kNorm, 1, R, kT>(x, w, row, gamma, scales, acc);
+    else if constexpr (isIntW(WT))
+      laneDotsCodes<K, WT, kNorm, R, kT>(x, w, row, gamma, scales, acc);
+    else
+      laneDots<K, WT, kNorm, kPack<WT>, R, kT>(x, w, row, gamma, scales, acc);
   } else {
     (void)vectorized;
     laneDots<K, WT, kNorm, 1, R, kT>(x, w, row, gamma, scales, acc);
@@ -281,7 +347,7 @@ template <int kT, int64_t K, WType WT, bool kBias, bool kNorm, int64_t N0, int64
           int kThreads>
 R1_DEVICE inline void linearGemvRows(bool vectorized, int64_t t0, const float *x, const void *w,
                                      const float *bias, const float *gamma, float eps,
-                                     const float *scales, float *out0, float *out1, float *out2) {
+                                     const void *scales, float *out0, float *out1, float *out2) {
   constexpr int64_t N = N0 + N1 + N2;
   const float *xt = x + t0 * K;
   float factor[kT];
@@ -310,7 +376,7 @@ R1_DEVICE inline void linearGemvRows(bool vectorized, int64_t t0, const float *x
 /// kT token rows starting at t0 of gatedGemv.
 template <int kT, int64_t K, int64_t I, WType WT, bool kNorm, int kThreads>
 R1_DEVICE inline void gatedGemvRows(bool vectorized, int64_t t0, const float *x, const void *w,
-                                    const float *gamma, float eps, const float *scales,
+                                    const float *gamma, float eps, const void *scales,
                                     float *out) {
   const float *xt = x + t0 * K;
   float factor[kT];
@@ -368,13 +434,13 @@ R1_DEVICE inline void tileRowFactors(const float *x, int64_t rows, int64_t t0, f
 /// staged, in the host's order (x * factor) * gamma).
 template <int64_t K, WType WT, bool kNorm, int kWTiles>
 R1_DEVICE inline void gemmTile(const float *x, int64_t rows, const void *w, const float *gamma,
-                               float eps, const float *scales, const int64_t (&rowBase)[kWTiles],
+                               float eps, const void *scales, const int64_t (&rowBase)[kWTiles],
                                int64_t validCols, float (&acc)[kWTiles][2][4]) {
-  constexpr int64_t KB = ceilDiv(K, kF8Block);
   constexpr int64_t kSteps = ceilDiv(K, kTileK);
   constexpr int kXLoads = kTileT * kTileK / kGemmThreads;  // 4
   constexpr int kWLoads = kTileN * kTileK / kGemmThreads;  // 8 per weight tile
-  static_assert(kF8Block % kTileK == 0, "a K tile lies inside one FP8 scale block");
+  static_assert(!hasScales(WT) || wGroup(WT) % kTileK == 0,
+                "a K tile lies inside one FP8 scale block or integer group");
   // Transposed (k-major) so that the 16 columns / 16 tokens a warp reads in
   // the inner loop fall in distinct banks; +1 keeps the transposing stores
   // conflict-free too.
@@ -415,8 +481,8 @@ R1_DEVICE inline void gemmTile(const float *x, int64_t rows, const void *w, cons
         float v = 0.0f;
         if (c < validCols && k < K) {
           v = loadWeight<WT>(w, n * K + k);
-          if constexpr (WT == WType::F8E4M3)
-            v *= __ldg(scales + n * KB + k0 / kF8Block);
+          if constexpr (hasScales(WT)) // integer types: q * scale, exact in fp32
+            v *= loadScale<WT, K>(scales, n, k0);
         }
         wr[g][q] = v;
       }
@@ -476,11 +542,12 @@ R1_DEVICE inline void gemmTile(const float *x, int64_t rows, const void *w, cons
 template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t N0, int64_t N1, int64_t N2,
           int kThreads>
 R1_DEVICE inline void linearGemv(const float *x, int64_t rows, const void *w, const float *bias,
-                                 const float *gamma, float eps, const float *scales, float *out0,
+                                 const float *gamma, float eps, const void *scales, float *out0,
                                  float *out1, float *out2) {
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "whole warps, at most 1024 threads");
   static_assert(N0 > 0 && N1 >= 0 && N2 >= 0 && (N1 > 0 || N2 == 0),
                 "segments are non-empty, an empty one only at the end");
+  static_assert(kWholeGroups<WT, K>, "integer weights: K is a multiple of the group");
   using namespace linear_detail;
   const bool vectorized = gemvVectorized<K, WT, kNorm>(x, w, gamma);
   for (int64_t t0 = 0; t0 < rows; t0 += 2) {
@@ -507,10 +574,11 @@ R1_DEVICE inline void linearGemv(const float *x, int64_t rows, const void *w, co
 template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t N0, int64_t N1, int64_t N2,
           int kThreads>
 R1_DEVICE inline void linearGemm(const float *x, int64_t rows, const void *w, const float *bias,
-                                 const float *gamma, float eps, const float *scales, float *out0,
+                                 const float *gamma, float eps, const void *scales, float *out0,
                                  float *out1, float *out2) {
   using namespace linear_detail;
   static_assert(kThreads == kGemmThreads, "linearGemm runs 256 threads per block");
+  static_assert(kWholeGroups<WT, K>, "integer weights: K is a multiple of the group");
   static_assert(N0 > 0 && N1 >= 0 && N2 >= 0 && (N1 > 0 || N2 == 0),
                 "segments are non-empty, an empty one only at the end");
   constexpr int64_t N = N0 + N1 + N2;
@@ -542,8 +610,9 @@ R1_DEVICE inline void linearGemm(const float *x, int64_t rows, const void *w, co
 /// memory; a warp per output i computes both dots for every token row.
 template <int64_t K, int64_t I, WType WT, bool kNorm, int kThreads>
 R1_DEVICE inline void gatedGemv(const float *x, int64_t rows, const void *w, const float *gamma,
-                                float eps, const float *scales, float *out) {
+                                float eps, const void *scales, float *out) {
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "whole warps, at most 1024 threads");
+  static_assert(kWholeGroups<WT, K>, "integer weights: K is a multiple of the group");
   using namespace linear_detail;
   const bool vectorized = gemvVectorized<K, WT, kNorm>(x, w, gamma);
   for (int64_t t0 = 0; t0 < rows; t0 += 2) {
@@ -564,9 +633,10 @@ R1_DEVICE inline void gatedGemv(const float *x, int64_t rows, const void *w, con
 /// gate rows and the 64 matching up rows.
 template <int64_t K, int64_t I, WType WT, bool kNorm, int kThreads>
 R1_DEVICE inline void gatedGemm(const float *x, int64_t rows, const void *w, const float *gamma,
-                                float eps, const float *scales, float *out) {
+                                float eps, const void *scales, float *out) {
   using namespace linear_detail;
   static_assert(kThreads == kGemmThreads, "gatedGemm runs 256 threads per block");
+  static_assert(kWholeGroups<WT, K>, "integer weights: K is a multiple of the group");
   const int64_t i0 = int64_t(blockIdx.x) * kTileN;
   const int64_t rowBase[2] = {i0, I + i0};
   float acc[2][2][4];

@@ -1,13 +1,15 @@
 //===- LinearTc.cuh - CUDA kernels: prefill linear / SwiGLU on tensor cores -===//
 //
 // linearGemmTc and gatedGemmTc: the computation, parameters and launch
-// geometry of linearGemm / gatedGemm (Linear.cuh), for BF16 and FP8 weights,
-// with the products on tensor cores (Mma.cuh's m16n8k16 bf16 MMA, fp32
-// accumulation) instead of fp32 FMA on CUDA cores.
+// geometry of linearGemm / gatedGemm (Linear.cuh), for BF16, FP8 and
+// group-scaled integer (I8G*, I4G*) weights, with the products on tensor
+// cores (Mma.cuh's m16n8k16 bf16 MMA, fp32 accumulation) instead of fp32 FMA
+// on CUDA cores.
 //
 // fp32 accuracy from bf16 operands: the weights are exact in bf16 (BF16 as
-// stored; an e4m3 code has 4 significant bits, its block scale is applied to
-// fp32 partial sums). The (normalized) activation is split into three bf16
+// stored; an e4m3 code has 4 significant bits, an int8 code at most 8 and
+// an int4 code at most 4; their block / group scale is applied to fp32
+// partial sums). The (normalized) activation is split into three bf16
 // terms, x = x0 + x1 + x2 with x0 = bf16(x), x1 = bf16(x - x0), x2 =
 // bf16(x - x0 - x1) (each residual is exact in fp32; together the terms
 // carry 24+ bits of x), and all three are multiplied: 3 MMAs where one would
@@ -21,7 +23,9 @@
 // a lane reads its A fragment with one 16-byte and its B fragment with one
 // 8-byte load; the next stage is fetched into registers while this one is
 // multiplied. FP8: each 128-column scale block is accumulated on its own and
-// added as acc += scale[n][kb] * blockAcc at its end (as DeepGEMM does).
+// added as acc += scale[n][kb] * blockAcc at its end (as DeepGEMM does); the
+// integer types the same way per group of G = 32, 64 or 128 columns (every
+// 1, 2 or 4 stages), with their f16 group scale.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1CK_LINEAR_TC_CUH
@@ -90,6 +94,27 @@ R1_DEVICE inline uint32_t weightBf16(const void *w, int64_t index) {
     return __float_as_uint(loadWeight<WT>(w, index)) >> 16;
 }
 
+/// The bf16 pair (element k in the low half, k + 1 in the high half) of the
+/// integer codes at element `index` (even) of an integer-typed array: one
+/// byte for int4 (both nibbles), one 16-bit load for int8 (the array must
+/// be 2-byte aligned; the weight packer aligns every array far more). An
+/// int8 or int4 code is an integer of at most 8 significant bits, exact in
+/// bf16, so its f32's top half is its bf16.
+template <WType WT>
+R1_DEVICE inline uint32_t codePairBf16(const void *w, int64_t index) {
+  static_assert(isIntW(WT), "integer codes");
+  const unsigned char *b = static_cast<const unsigned char *>(w);
+  if constexpr (wBits(WT) == 4) {
+    const uint32_t byte = __ldg(b + (index >> 1));
+    return (__float_as_uint(i4BitsToF32(byte)) >> 16) |
+           (__float_as_uint(i4BitsToF32(byte >> 4)) & 0xffff0000u);
+  } else {
+    const uint32_t two = __ldg(reinterpret_cast<const unsigned short *>(b + index));
+    return (__float_as_uint(i8BitsToF32(two)) >> 16) |
+           (__float_as_uint(i8BitsToF32(two >> 8)) & 0xffff0000u);
+  }
+}
+
 /// A block's share of a tensor-core GEMM: acc[g][j][e] = xn[t] . W[rowBase[g]
 /// + c] for the warp's token t = blockIdx.y*32 + 16*(w%2) + l/4 + 8*(e/2) and
 /// column c = 16*(w/2) + 8j + 2*(l%4) + e%2 (warp w, lane l), for kWTiles
@@ -97,15 +122,17 @@ R1_DEVICE inline uint32_t weightBf16(const void *w, int64_t index) {
 /// zeros. xn includes the norm, in the host's order (x * factor) * gamma.
 template <int64_t K, WType WT, bool kNorm, int kWTiles>
 R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const float *gamma,
-                             float eps, const float *scales, const int64_t (&rowBase)[kWTiles],
+                             float eps, const void *scales, const int64_t (&rowBase)[kWTiles],
                              int64_t validCols, float (&acc)[kWTiles][2][4]) {
-  static_assert(WT == WType::BF16 || WT == WType::F8E4M3,
-                "tensor-core GEMMs take BF16 and FP8 weights (F16/F32: linearGemm)");
-  constexpr bool kF8 = WT == WType::F8E4M3;
-  constexpr int64_t KB = ceilDiv(K, kF8Block);
+  static_assert(WT == WType::BF16 || WT == WType::F8E4M3 || isIntW(WT),
+                "tensor-core GEMMs take BF16, FP8 and integer weights (F16/F32: linearGemm)");
+  static_assert(kWholeGroups<WT, K>, "integer weights: K is a multiple of the group");
+  // FP8 and the integer types: partial sums per scale block / group.
+  constexpr bool kScaled = hasScales(WT);
+  constexpr int kStagesPerBlock = kScaled ? int(wGroup(WT) / kStageK) : 1;
   constexpr int64_t kStages = ceilDiv(K, kStageK);
-  constexpr int kStagesPerBlock = kF8Block / kStageK;
-  static_assert(kF8Block % kStageK == 0, "a stage lies inside one FP8 scale block");
+  static_assert(!kScaled || wGroup(WT) % kStageK == 0,
+                "a stage lies inside one FP8 scale block or integer group");
   // Pairs of consecutive k staged per thread: x 32 x 16, W 64 x 16 per tile.
   constexpr int kXPairs = kTileT * (kStageK / 2) / kGemmThreads;
   constexpr int kWPairs = kTileN * (kStageK / 2) / kGemmThreads;
@@ -153,7 +180,10 @@ R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const 
         const int p = tid + kGemmThreads * i, c = p / 16;
         const int64_t k = k0 + 2 * (p % 16), n = rowBase[g] + c;
         uint32_t pair = 0;
-        if (c < validCols) {
+        if constexpr (isIntW(WT)) { // K is whole groups: k + 1 < K when k < K
+          if (c < validCols && k < K)
+            pair = codePairBf16<WT>(w, n * K + k);
+        } else if (c < validCols) {
           if (k < K)
             pair = weightBf16<WT>(w, n * K + k);
           if (k + 1 < K)
@@ -163,7 +193,7 @@ R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const 
       }
   };
 
-  float blk[kWTiles][2][4]; // FP8: the current scale block's sums
+  float blk[kWTiles][2][4]; // FP8, integers: the current block's / group's sums
   R1CK_UNROLL
   for (int g = 0; g < kWTiles; ++g)
     R1CK_UNROLL
@@ -215,7 +245,7 @@ R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const 
           // Smallest term first: the large products land on the small sums.
           R1CK_UNROLL
           for (int s = kTerms - 1; s >= 0; --s) {
-            if constexpr (kF8)
+            if constexpr (kScaled)
               mmaM16N8K16Bf16(blk[g][j], af[s], bf);
             else
               mmaM16N8K16Bf16(acc[g][j], af[s], bf);
@@ -223,10 +253,10 @@ R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const 
         }
     }
 
-    if constexpr (kF8) {
-      // The end of a scale block: acc += scale[n][kb] * blockAcc.
+    if constexpr (kScaled) {
+      // The end of a scale block / group: acc += scale[n][kb] * blockAcc.
       if ((stage + 1) % kStagesPerBlock == 0 || stage + 1 == kStages) {
-        const int64_t kb = stage / kStagesPerBlock;
+        const int64_t kFirst = stage / kStagesPerBlock * wGroup(WT); // the block's first column
         R1CK_UNROLL
         for (int g = 0; g < kWTiles; ++g)
           R1CK_UNROLL
@@ -235,7 +265,7 @@ R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const 
             for (int h = 0; h < 2; ++h) {
               const int c = 16 * wn + 8 * j + 2 * q + h;
               const float scale =
-                  c < validCols ? __ldg(scales + (rowBase[g] + c) * KB + kb) : 0.0f;
+                  c < validCols ? loadScale<WT, K>(scales, rowBase[g] + c, kFirst) : 0.0f;
               R1CK_UNROLL
               for (int r = 0; r < 2; ++r) {
                 acc[g][j][2 * r + h] = fmaf(scale, blk[g][j][2 * r + h], acc[g][j][2 * r + h]);
@@ -254,12 +284,13 @@ R1_DEVICE inline void tcTile(const float *x, int64_t rows, const void *w, const 
 
 /// linearGemm (Linear.cuh) on tensor cores: the same computation, parameters
 /// and launch (grid (ceil((N0+N1+N2) / 64), ceil(rows / 32)), block 256, no
-/// dynamic shared memory; static: 10.1 KiB), for WT = BF16 or F8E4M3.
+/// dynamic shared memory; static: 10.1 KiB), for WT = BF16, F8E4M3 or an
+/// integer type.
 template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t N0, int64_t N1, int64_t N2,
           int kThreads>
 R1_DEVICE inline void linearGemmTc(const float *x, int64_t rows, const void *w,
                                    const float *bias, const float *gamma, float eps,
-                                   const float *scales, float *out0, float *out1, float *out2) {
+                                   const void *scales, float *out0, float *out1, float *out2) {
   using namespace linear_tc_detail;
   static_assert(kThreads == kGemmThreads, "linearGemmTc runs 256 threads per block");
   static_assert(N0 > 0 && N1 >= 0 && N2 >= 0 && (N1 > 0 || N2 == 0),
@@ -289,10 +320,11 @@ R1_DEVICE inline void linearGemmTc(const float *x, int64_t rows, const void *w,
 
 /// gatedGemm (Linear.cuh) on tensor cores: the same computation, parameters
 /// and launch (grid (ceil(I / 64), ceil(rows / 32)), block 256, no dynamic
-/// shared memory; static: 14.1 KiB), for WT = BF16 or F8E4M3.
+/// shared memory; static: 14.1 KiB), for WT = BF16, F8E4M3 or an integer
+/// type.
 template <int64_t K, int64_t I, WType WT, bool kNorm, int kThreads>
 R1_DEVICE inline void gatedGemmTc(const float *x, int64_t rows, const void *w,
-                                  const float *gamma, float eps, const float *scales,
+                                  const float *gamma, float eps, const void *scales,
                                   float *out) {
   using namespace linear_tc_detail;
   static_assert(kThreads == kGemmThreads, "gatedGemmTc runs 256 threads per block");

@@ -141,10 +141,11 @@ template <int64_t H, int64_t Nope, int64_t Rope, int64_t Dv, int64_t Rank, WType
           int kThreads>
 R1_DEVICE inline void mlaAttend(const float *__restrict__ q, const int32_t *__restrict__ pos,
                                 const int32_t *__restrict__ blocks, const float *__restrict__ cache,
-                                const void *__restrict__ kvB, const float *__restrict__ kvBScales,
-                                const void *__restrict__ wukT, const float *__restrict__ wukTScales,
+                                const void *__restrict__ kvB, const void *__restrict__ kvBScales,
+                                const void *__restrict__ wukT, const void *__restrict__ wukTScales,
                                 float scale, float *__restrict__ out) {
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "whole warps, at most 1024 threads");
+  static_assert(!isIntW(WT) && !isIntW(WTk), "MLA weights are not integer-quantized");
   constexpr int kWarps = kThreads / 32;
   constexpr int64_t Dq = Nope + Rope, Row = Rank + Rope, Dkv = Nope + Dv;
   // Cache rows per warp step; each holds the lane's Rank / 32 latent floats.
@@ -166,7 +167,8 @@ R1_DEVICE inline void mlaAttend(const float *__restrict__ q, const int32_t *__re
 #pragma unroll
     for (int i = 0; i < kPerNope; ++i)
       qNope[i] = attn::laneHas<Nope>(lane, i) ? __ldg(qh + lane + 32 * i) : 0.0f;
-    attn::warpGemv<Nope, Rank, WTk, kThreads>(wukT, wukTScales, h * Rank, qNope, qLat);
+    attn::warpGemv<Nope, Rank, WTk, kThreads>(wukT, static_cast<const float *>(wukTScales),
+                                              h * Rank, qNope, qLat);
   }
   __syncthreads();
 
@@ -218,7 +220,8 @@ R1_DEVICE inline void mlaAttend(const float *__restrict__ q, const int32_t *__re
 #pragma unroll
   for (int i = 0; i < kPerRank; ++i)
     o[i] = attn::laneHas<Rank>(lane, i) ? oLat[lane + 32 * i] : 0.0f;
-  attn::warpGemv<Rank, Dv, WT, kThreads>(kvB, kvBScales, h * Dkv + Nope, o, out + (t * H + h) * Dv);
+  attn::warpGemv<Rank, Dv, WT, kThreads>(kvB, static_cast<const float *>(kvBScales), h * Dkv + Nope,
+                                         o, out + (t * H + h) * Dv);
 }
 
 } // namespace r1ck

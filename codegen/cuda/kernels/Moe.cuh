@@ -30,7 +30,11 @@
 //
 // Weights are stored as for the host kernels (WeightTypes.cuh). Rows are
 // read in 16-byte chunks when the array's base address is 16-byte aligned
-// and a row is a whole number of chunks, else element by element.
+// and a row is a whole number of chunks, else element by element. Scales
+// (FP8's f32 block scales, the integer types' f16 group scales) are passed
+// as const void *; a chunk lies inside one block or group, so its partial
+// sum is scaled once. The integer types (I8G*, I4G*) work in every expert
+// kernel except moeExperts' W8A8 mode and the router.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1CK_MOE_CUH
@@ -235,7 +239,8 @@ R1_DEVICE inline void warpTopk(const float *s, const float *bias, float scaling,
 // the caller sums the lanes (warpSumsSpread).
 //===----------------------------------------------------------------------===//
 
-/// 16 bytes of a weight row: 4 f32, 8 bf16/f16 or 16 e4m3 elements.
+/// 16 bytes of a weight row: 4 f32, 8 bf16/f16, 16 e4m3/int8 or 32 int4
+/// elements.
 struct alignas(16) Chunk {
   uint32_t word[4];
 };
@@ -257,10 +262,7 @@ struct alignas(16) Float4 {
 };
 
 template <WType WT>
-constexpr int kChunkElems = WT == WType::F32 ? 4 : WT == WType::F8E4M3 ? 16 : 8;
-
-template <WType WT>
-constexpr int kElemBytes = WT == WType::F32 ? 4 : WT == WType::F8E4M3 ? 1 : 2;
+constexpr int kChunkElems = 128 / wBits(WT);
 
 /// Half h (0 low, 1 high) of a word of two 16-bit weights, as f32.
 template <WType WT>
@@ -270,12 +272,27 @@ R1_DEVICE inline float halfWord(uint32_t word, int h) {
 }
 
 /// The dot product of one chunk of weights with the kChunkElems floats at x
-/// (16-byte aligned; shared or global memory), FP8 without its scale.
+/// (16-byte aligned; shared or global memory), FP8 and integers without their
+/// scale.
 template <WType WT>
 R1_DEVICE inline float chunkDot(const Chunk &w, const float *x) {
   const Float4 *x4 = reinterpret_cast<const Float4 *>(x);
   float acc = 0.0f;
-  if constexpr (WT == WType::F32) {
+  if constexpr (isIntW(WT)) {
+    // A word at a time: 8 int4 or 4 int8 codes, decoded and multiplied.
+    constexpr int kW = kCodesPerWord<WT>;
+    R1CK_MOE_UNROLL
+    for (int q = 0; q < 4; ++q) {
+      float wv[kW];
+      decodeCodeWord<WT>(w.word[q], wv);
+      R1CK_MOE_UNROLL
+      for (int g = 0; g < kW / 4; ++g) {
+        const Float4 a = x4[q * (kW / 4) + g];
+        acc += wv[4 * g] * a.v[0] + wv[4 * g + 1] * a.v[1] + wv[4 * g + 2] * a.v[2] +
+               wv[4 * g + 3] * a.v[3];
+      }
+    }
+  } else if constexpr (WT == WType::F32) {
     const Float4 a = x4[0];
     R1CK_MOE_UNROLL
     for (int q = 0; q < 4; ++q)
@@ -309,23 +326,21 @@ R1_DEVICE inline bool chunkedRows(const void *w) {
 }
 
 /// This lane's share of row . x for `rows` rows of K weights starting at
-/// `w` (rows[r] is the row index), all against the same x; FP8 rows scaled
-/// by their block scales `scales` [.., ceil(K/128)]. kRows rows at once so
-/// that x is read once for all of them. `chunked`: chunkedRows<WT, K>(w)
-/// and x 16-byte aligned.
+/// `w` (rows[r] is the row index), all against the same x; FP8 and integer
+/// rows scaled by their scales (loadScale: [.., ceil(K/128)] f32 or
+/// [.., K/G] f16). kRows rows at once so that x is read once for all of
+/// them. `chunked`: chunkedRows<WT, K>(w) and x 16-byte aligned.
 template <WType WT, int64_t K, int kRows>
-R1_DEVICE inline void laneDots(const void *w, const int64_t (&rows)[kRows], const float *scales,
+R1_DEVICE inline void laneDots(const void *w, const int64_t (&rows)[kRows], const void *scales,
                                const float *x, bool chunked, float (&acc)[kRows]) {
   static_assert(K < (int64_t(1) << 31) / 4, "in-row offsets are int");
-  constexpr int KB = int((K + kF8Block - 1) / kF8Block);
+  static_assert(kWholeGroups<WT, K>, "integer weights: K is a multiple of the group");
   const int lane = int(threadIdx.x) % 32;
   const unsigned char *row[kRows];
-  const float *rowScales[kRows];
   R1CK_MOE_UNROLL
   for (int r = 0; r < kRows; ++r) {
     acc[r] = 0.0f;
-    row[r] = static_cast<const unsigned char *>(w) + rows[r] * K * kElemBytes<WT>;
-    rowScales[r] = WT == WType::F8E4M3 ? scales + rows[r] * KB : nullptr;
+    row[r] = static_cast<const unsigned char *>(w) + rows[r] * rowBytes(WT, K);
   }
   if (chunked) {
     constexpr int kElems = kChunkElems<WT>, kChunks = int(K / kElems);
@@ -334,8 +349,8 @@ R1_DEVICE inline void laneDots(const void *w, const int64_t (&rows)[kRows], cons
       R1CK_MOE_UNROLL
       for (int r = 0; r < kRows; ++r) {
         float d = chunkDot<WT>(loadChunk(row[r] + 16 * c), x + c * kElems);
-        if constexpr (WT == WType::F8E4M3) // a chunk lies in one 128-block
-          d *= __ldg(rowScales[r] + c * kElems / kF8Block);
+        if constexpr (hasScales(WT)) // a chunk lies in one 128-block / group
+          d *= loadScale<WT, K>(scales, rows[r], c * kElems);
         acc[r] += d;
       }
     }
@@ -347,16 +362,18 @@ R1_DEVICE inline void laneDots(const void *w, const int64_t (&rows)[kRows], cons
     R1CK_MOE_UNROLL
     for (int r = 0; r < kRows; ++r) {
       float v = loadWeight<WT>(row[r], k);
-      if constexpr (WT == WType::F8E4M3)
-        v *= __ldg(rowScales[r] + k / kF8Block);
+      if constexpr (hasScales(WT))
+        v *= loadScale<WT, K>(scales, rows[r], k);
       acc[r] += v * xk;
     }
   }
 }
 
-/// The kChunkElems<WT> weights of a chunk as f32 (FP8 without its scale).
+/// The kChunkElems<WT> weights of a chunk as f32 (FP8 without its scale;
+/// not for integer codes, which laneDotsTokens decodes a word at a time).
 template <WType WT>
 R1_DEVICE inline void decodeChunk(const Chunk &c, float (&w)[kChunkElems<WT>]) {
+  static_assert(!isIntW(WT), "integer chunks are decoded a word at a time");
   R1CK_MOE_UNROLL
   for (int q = 0; q < 4; ++q) {
     if constexpr (WT == WType::F32) {
@@ -371,28 +388,81 @@ R1_DEVICE inline void decodeChunk(const Chunk &c, float (&w)[kChunkElems<WT>]) {
   }
 }
 
+/// laneDotsTokens' chunked loop for integer codes: each lane loads a chunk
+/// of every row (32 int4 or 16 int8 codes) and its group scale, decodes it a
+/// 32-bit word (8 or 4 codes) at a time, each word meeting the matching
+/// floats of all kT vectors, and scales the chunk's partial sums once.
+/// Decoding whole chunks up front, as the float types do, would hold 32
+/// floats per row.
+template <WType WT, int64_t K, int kRows, int kT>
+R1_DEVICE inline void laneDotsTokensCodes(const unsigned char *const (&row)[kRows],
+                                          const int64_t (&rows)[kRows], const void *scales,
+                                          const float *const (&x)[kT], float (&acc)[kRows * kT]) {
+  constexpr int kElems = kChunkElems<WT>, kChunks = int(K / kElems), kW = kCodesPerWord<WT>;
+  const int lane = int(threadIdx.x) % 32;
+  R1CK_MOE_NO_UNROLL
+  for (int c = lane; c < kChunks; c += 32) {
+    Chunk chunk[kRows];
+    float scale[kRows], part[kRows][kT];
+    R1CK_MOE_UNROLL
+    for (int r = 0; r < kRows; ++r) {
+      chunk[r] = loadChunk(row[r] + 16 * c);
+      scale[r] = loadScale<WT, K>(scales, rows[r], c * kElems);
+      R1CK_MOE_UNROLL
+      for (int j = 0; j < kT; ++j)
+        part[r][j] = 0.0f;
+    }
+    R1CK_MOE_UNROLL
+    for (int q = 0; q < 4; ++q) {
+      float wv[kRows][kW];
+      R1CK_MOE_UNROLL
+      for (int r = 0; r < kRows; ++r)
+        decodeCodeWord<WT>(chunk[r].word[q], wv[r]);
+      R1CK_MOE_UNROLL
+      for (int j = 0; j < kT; ++j) {
+        const Float4 *x4 = reinterpret_cast<const Float4 *>(x[j] + c * kElems + q * kW);
+        R1CK_MOE_UNROLL
+        for (int g = 0; g < kW / 4; ++g) {
+          const Float4 a = x4[g];
+          R1CK_MOE_UNROLL
+          for (int r = 0; r < kRows; ++r)
+            part[r][j] += wv[r][4 * g] * a.v[0] + wv[r][4 * g + 1] * a.v[1] +
+                          wv[r][4 * g + 2] * a.v[2] + wv[r][4 * g + 3] * a.v[3];
+        }
+      }
+    }
+    R1CK_MOE_UNROLL
+    for (int r = 0; r < kRows; ++r)
+      R1CK_MOE_UNROLL
+      for (int j = 0; j < kT; ++j)
+        acc[r * kT + j] = fmaf(part[r][j], scale[r], acc[r * kT + j]);
+  }
+}
+
 /// laneDots against kT vectors x[j] at once: acc[r * kT + j] gets this
 /// lane's share of row r . x[j]. Each weight chunk is loaded and decoded
 /// once for all kT vectors. `chunked`: chunkedRows<WT, K>(w) and every x[j]
 /// 16-byte aligned.
 template <WType WT, int64_t K, int kRows, int kT>
 R1_DEVICE inline void laneDotsTokens(const void *w, const int64_t (&rows)[kRows],
-                                     const float *scales, const float *const (&x)[kT],
+                                     const void *scales, const float *const (&x)[kT],
                                      bool chunked, float (&acc)[kRows * kT]) {
   static_assert(K < (int64_t(1) << 31) / 4, "in-row offsets are int");
-  constexpr int KB = int((K + kF8Block - 1) / kF8Block);
+  static_assert(kWholeGroups<WT, K>, "integer weights: K is a multiple of the group");
   const int lane = int(threadIdx.x) % 32;
   const unsigned char *row[kRows];
-  const float *rowScales[kRows];
   R1CK_MOE_UNROLL
-  for (int r = 0; r < kRows; ++r) {
-    row[r] = static_cast<const unsigned char *>(w) + rows[r] * K * kElemBytes<WT>;
-    rowScales[r] = WT == WType::F8E4M3 ? scales + rows[r] * KB : nullptr;
-  }
+  for (int r = 0; r < kRows; ++r)
+    row[r] = static_cast<const unsigned char *>(w) + rows[r] * rowBytes(WT, K);
   R1CK_MOE_UNROLL
   for (int i = 0; i < kRows * kT; ++i)
     acc[i] = 0.0f;
-  if (chunked) {
+  if constexpr (isIntW(WT)) {
+    if (chunked) {
+      laneDotsTokensCodes<WT, K, kRows, kT>(row, rows, scales, x, acc);
+      return;
+    }
+  } else if (chunked) {
     constexpr int kElems = kChunkElems<WT>, kChunks = int(K / kElems);
     R1CK_MOE_NO_UNROLL
     for (int c = lane; c < kChunks; c += 32) {
@@ -402,7 +472,7 @@ R1_DEVICE inline void laneDotsTokens(const void *w, const int64_t (&rows)[kRows]
       R1CK_MOE_UNROLL
       for (int r = 0; r < kRows; ++r) {
         decodeChunk<WT>(loadChunk(row[r] + 16 * c), wv[r]);
-        scale[r] = WT == WType::F8E4M3 ? __ldg(rowScales[r] + c * kElems / kF8Block) : 1.0f;
+        scale[r] = loadScale<WT, K>(scales, rows[r], c * kElems);
       }
       R1CK_MOE_UNROLL
       for (int j = 0; j < kT; ++j) {
@@ -431,8 +501,8 @@ R1_DEVICE inline void laneDotsTokens(const void *w, const int64_t (&rows)[kRows]
     R1CK_MOE_UNROLL
     for (int r = 0; r < kRows; ++r) {
       float v = loadWeight<WT>(row[r], k);
-      if constexpr (WT == WType::F8E4M3)
-        v *= __ldg(rowScales[r] + k / kF8Block);
+      if constexpr (hasScales(WT))
+        v *= loadScale<WT, K>(scales, rows[r], k);
       R1CK_MOE_UNROLL
       for (int j = 0; j < kT; ++j)
         acc[r * kT + j] += v * x[j][k];
@@ -495,7 +565,7 @@ R1_DEVICE inline void moeRoute(const float *__restrict__ x, const void *__restri
                                int32_t *__restrict__ ids, float *__restrict__ weights,
                                float *__restrict__ scores) {
   static_assert(kThreads % 32 == 0 && kThreads >= 32 && kThreads <= 1024, "whole warps");
-  static_assert(WT != WType::F8E4M3, "the router gate is not FP8 (it has no scales here)");
+  static_assert(!hasScales(WT), "the router gate is not FP8 or integer (it has no scales here)");
   static_assert(kScoring == 0 || kScoring == 1, "scoring: 0 sigmoid, 1 softmax");
   constexpr int kWarps = kThreads / 32;
   R1_SHARED float rowScores[E];
@@ -555,20 +625,22 @@ R1_DEVICE inline void moeRoute(const float *__restrict__ x, const void *__restri
 /// (assignments with e outside [0, E) are skipped). gateUp [E][2I][H] (per
 /// expert its I gate rows, then its I up rows), down [E][H][I]; for FP8 the
 /// block scales gateUpScales [E][2I][ceil(H/128)], downScales
-/// [E][H][ceil(I/128)]. Dynamic shared memory: exactly 4 * (H + I) bytes
+/// [E][H][ceil(I/128)] (f32), for the integer types the group scales
+/// [E][2I][H/G] and [E][H][I/G] (f16 bits). Dynamic shared memory: exactly 4 * (H + I) bytes
 /// (the x row, then the hidden vector h). The experts run in k order; for
 /// each, warps take 2 rows of I (4 weight rows: gate and up of each) at a
 /// time, then 2 rows of H.
 /// kQuantAct: x and each h are fake-quantized per 1x128 block first (W8A8),
-/// as r1hk::moeExperts does.
+/// as r1hk::moeExperts does (FP8 weights; not integer ones).
 template <int64_t E, int64_t TopK, int64_t H, int64_t I, WType WT, bool kQuantAct, int kThreads>
 R1_DEVICE inline void moeExperts(const float *__restrict__ x, const int32_t *__restrict__ ids,
                                  const float *__restrict__ weights, const void *__restrict__ gateUp,
                                  const void *__restrict__ down,
-                                 const float *__restrict__ gateUpScales,
-                                 const float *__restrict__ downScales, float *__restrict__ out) {
+                                 const void *__restrict__ gateUpScales,
+                                 const void *__restrict__ downScales, float *__restrict__ out) {
   static_assert(kThreads % 32 == 0 && kThreads >= 32 && kThreads <= 1024, "whole warps");
   static_assert(E >= 1 && TopK >= 1 && H >= 1 && I >= 1, "empty MoE");
+  static_assert(!(kQuantAct && isIntW(WT)), "W8A8 takes FP8 weights, not integer ones");
   constexpr int kWarps = kThreads / 32;
   constexpr int kRowsI = 2, kRowsH = 2; // rows of I, of H per warp pass
   float *xs = r1cuda::dynamicShared<float>(); // [H], then h [I]
@@ -766,7 +838,7 @@ template <int64_t E, int64_t TopK, int64_t H, int64_t I, WType WT, int kThreads>
 R1_DEVICE inline void moeExpertsGroupedUp(const float *__restrict__ x,
                                           const int32_t *__restrict__ groups,
                                           const void *__restrict__ gateUp,
-                                          const float *__restrict__ gateUpScales,
+                                          const void *__restrict__ gateUpScales,
                                           float *__restrict__ h) {
   static_assert(kThreads % 32 == 0 && kThreads >= 32 && kThreads <= 1024, "whole warps");
   using L = moe::GroupLayout<E>;
@@ -809,7 +881,7 @@ R1_DEVICE inline void moeExpertsGroupedDown(const float *__restrict__ h,
                                             const float *__restrict__ weights,
                                             const int32_t *__restrict__ groups,
                                             const void *__restrict__ down,
-                                            const float *__restrict__ downScales, int64_t rows,
+                                            const void *__restrict__ downScales, int64_t rows,
                                             float *__restrict__ out) {
   static_assert(kThreads % 32 == 0 && kThreads >= 32 && kThreads <= 1024, "whole warps");
   using L = moe::GroupLayout<E>;

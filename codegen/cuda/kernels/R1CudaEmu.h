@@ -772,6 +772,10 @@ inline float atomicAdd(float *p, float v) {
   r1cuda::detail::checkpoint();
   return std::atomic_ref<float>(*p).fetch_add(v, std::memory_order_relaxed);
 }
+inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) {
+  r1cuda::detail::checkpoint();
+  return std::atomic_ref<unsigned long long>(*p).fetch_add(v, std::memory_order_relaxed);
+}
 inline int atomicMax(int *p, int v) {
   r1cuda::detail::checkpoint();
   std::atomic_ref<int> a(*p);
@@ -830,6 +834,12 @@ inline void __nanosleep(unsigned ns) {
 inline float __expf(float x) { return std::exp2(x * 1.44269504088896341f); }
 inline float __fdividef(float a, float b) { return a / b; }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+// The correctly rounded forms, which nvcc never fuses into an FMA: one IEEE
+// operation each here too (a call boundary, so -ffp-contract=on cannot fuse
+// them either).
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fsub_rn(float a, float b) { return a - b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
 
 template <typename T> T __ldg(const T *p) { return *p; }
 

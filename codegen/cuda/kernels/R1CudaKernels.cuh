@@ -23,6 +23,7 @@
 #include "Quant.cuh"
 #include "Reshape.cuh"
 #include "Rope.cuh"
+#include "Sample.cuh"
 
 #if !defined(__CUDACC__)
 #include <cstdio>

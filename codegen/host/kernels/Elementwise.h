@@ -107,6 +107,7 @@ void softmax(const Exec &ex, const float *x, int64_t n, float *out) {
 /// out[t] = float(table[tokens[t]]); a token outside [0, V) gives a zero row.
 template <int64_t V, int64_t H, WType WT>
 void embed(const Exec &ex, const int32_t *tokens, int64_t n, const void *table, float *out) {
+  static_assert(!isIntW(WT), "the embedding table stays a float weight");
   const auto *rows = static_cast<const WElem<WT> *>(table);
   detail::forRowRanges(ex, n, H, detail::kInlineElems, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {

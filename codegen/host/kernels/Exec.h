@@ -26,16 +26,64 @@ namespace r1hk {
 
 /// Element type of a weight array; BF16 and F16 are stored as uint16_t bits,
 /// F8E4M3 (e4m3fn: bias 7, no infinities, 0x7f/0xff NaN) as uint8_t bits with
-/// block scales beside it (see linear's `scales`).
-enum class WType { F32, BF16, F16, F8E4M3 };
-
-/// The C++ type one weight element is stored as.
-template <WType WT>
-using WElem = std::conditional_t<WT == WType::F32, float,
-                                 std::conditional_t<WT == WType::F8E4M3, uint8_t, uint16_t>>;
+/// block scales beside it (see linear's `scales`). I8G* and I4G* are
+/// group-scaled integers (/work/notes/quant-contract.md): int8 codes, or two
+/// int4 codes per byte (element 2j in the low nibble of byte j, 2j+1 in the
+/// high one, each stored as q + 8), with one f16 scale per G consecutive
+/// elements of a row, G = 32, 64 or 128 as the name says.
+enum class WType { F32, BF16, F16, F8E4M3, I8G32, I8G64, I8G128, I4G32, I4G64, I4G128 };
 
 /// FP8 weights carry one f32 scale per 128 consecutive elements of a row.
 constexpr int64_t kF8Block = 128;
+
+/// The group-scaled integer types.
+constexpr bool isIntW(WType wt) {
+  switch (wt) {
+  case WType::I8G32: case WType::I8G64: case WType::I8G128:
+  case WType::I4G32: case WType::I4G64: case WType::I4G128:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Elements per scale: the integer group, FP8's block, 0 without scales.
+constexpr int64_t wGroup(WType wt) {
+  switch (wt) {
+  case WType::I8G32: case WType::I4G32: return 32;
+  case WType::I8G64: case WType::I4G64: return 64;
+  case WType::I8G128: case WType::I4G128: return 128;
+  case WType::F8E4M3: return kF8Block;
+  default: return 0;
+  }
+}
+
+/// Bits per stored element.
+constexpr int wBits(WType wt) {
+  switch (wt) {
+  case WType::F32: return 32;
+  case WType::BF16: case WType::F16: return 16;
+  case WType::I4G32: case WType::I4G64: case WType::I4G128: return 4;
+  default: return 8; // F8E4M3, I8G*
+  }
+}
+
+constexpr bool hasScales(WType wt) { return wt == WType::F8E4M3 || isIntW(wt); }
+
+/// Bytes of one stored row of K elements (K even for int4).
+constexpr int64_t rowBytes(WType wt, int64_t K) { return K * wBits(wt) / 8; }
+
+/// The C++ type one weight element is stored as (integer types: bytes of
+/// codes, so int4 rows are K/2 of them; see detail::rowStride).
+template <WType WT>
+using WElem = std::conditional_t<
+    WT == WType::F32, float,
+    std::conditional_t<WT == WType::F8E4M3 || isIntW(WT), uint8_t, uint16_t>>;
+
+/// The C++ type one scale is stored as: f32 for FP8's row-expanded block
+/// scales, f16 bits for the integer groups (float, unused, for the others).
+template <WType WT>
+using ScaleElem = std::conditional_t<isIntW(WT), uint16_t, float>;
 
 struct Exec {
   r1_parallel_for_fn parallelFor = nullptr;
@@ -74,6 +122,32 @@ constexpr int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 constexpr int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
 constexpr int64_t minI(int64_t a, int64_t b) { return a < b ? a : b; }
 constexpr int64_t maxI(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/// WElem<WT>s from one row of K elements to the next.
+template <WType WT>
+constexpr int64_t rowStride(int64_t K) {
+  return rowBytes(WT, K) / int64_t(sizeof(WElem<WT>));
+}
+
+/// Row `row` of a [rows, K] weight array of WT.
+template <WType WT, int64_t K>
+inline const WElem<WT> *weightRow(const WElem<WT> *w, int64_t row) {
+  return w + row * rowStride<WT>(K);
+}
+
+/// The scales of row `row` of a [rows, K] weight array of WT: FP8 block or
+/// integer group scales ([rows, ceil(K / wGroup)]); null for other types.
+template <WType WT, int64_t K>
+inline const ScaleElem<WT> *scalesOfRow(const void *scales, int64_t row) {
+  if constexpr (hasScales(WT))
+    return static_cast<const ScaleElem<WT> *>(scales) + row * ceilDiv(K, wGroup(WT));
+  (void)scales, (void)row;
+  return nullptr;
+}
+
+/// Integer weights need whole groups (and so whole bytes of int4 codes).
+template <WType WT, int64_t K>
+constexpr bool kWholeGroups = !isIntW(WT) || (K % wGroup(WT) == 0);
 
 /// Runs f(begin, end) over `rows` rows split into Exec::taskCount ranges;
 /// one inline call when the whole job is below `inlineElems` elements.

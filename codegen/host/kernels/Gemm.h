@@ -5,11 +5,12 @@
 // array; the caller writes that array out (bias, norm scale, silu).
 //
 // fp32 path: K is cut into chunks of at most 1024; each chunk of the 16 rows
-// is widened to fp32 once into a stack tile (with gamma folded in when the
-// input is normalized: xn.w = rms(x) * sum_k x[k] * (gamma[k] * w[k])) and
-// then reused by every token group. The micro-kernel keeps a tokens x 4 rows
-// block of accumulators in registers (4 x 4 with AVX-512, 2 x 4 with AVX2),
-// vectorized along K, and reduces them once per chunk.
+// is widened to fp32 once into a stack tile (FP8 and integer codes times
+// their scales, gamma folded in when the input is normalized: xn.w = rms(x)
+// * sum_k x[k] * (gamma[k] * w[k])) and then reused by every token group.
+// The micro-kernel keeps a tokens x 4 rows block of accumulators in
+// registers (4 x 4 with AVX-512, 2 x 4 with AVX2), vectorized along K, and
+// reduces them once per chunk.
 //
 // bf16 dot path (default precision, bf16 weights, AVX-512 BF16): the token
 // block is normalized and rounded to bf16 once (per-thread staging buffer),
@@ -73,27 +74,37 @@ inline void microF32(const float *const *x, const float *tile, int64_t tStride, 
   }
 }
 
+/// Elements k.. of a weight row in fp32, times their scale (srow: the row's
+/// FP8 block or integer group scales): a whole vector, or m < Vec::W of them
+/// and zeros. k is a multiple of 32, so no vector straddles a block or group;
+/// integer rows are whole groups, so their m is always Vec::W.
+template <WType WT>
+inline typename Vec::T widenVector(const WElem<WT> *row, const ScaleElem<WT> *srow, int64_t k,
+                                   int64_t m) {
+  if constexpr (WT == WType::F8E4M3) {
+    typename Vec::T lift = Vec::set1(srow[k / kF8Block] * kF8Lift);
+    return m == Vec::W ? Vec::loadF8(row + k, lift) : Vec::loadF8Partial(row + k, m, lift);
+  } else if constexpr (isIntW(WT)) {
+    (void)m;
+    return loadIntW<WT>(row, k, Vec::broadcastF16(srow[k / wGroup(WT)]));
+  } else {
+    (void)srow;
+    return m == Vec::W ? Vec::template loadW<WT>(row + k)
+                       : Vec::template loadWPartial<WT>(row + k, m);
+  }
+}
+
 /// tile[r * KC + k] = float(rows[r][k0 + k]) (* gamma[k0 + k] with kNorm)
-/// for k < len, zero-padded to a whole vector. FP8 rows are scaled by their
-/// block scales (srows[r]); k0 is a multiple of 32, so no vector straddles
-/// a 128-element block.
+/// for k < len, zero-padded to a whole vector; rows with scales are scaled
+/// (srows[r]). k0 is a multiple of 32.
 template <WType WT, bool kNorm>
-inline void widenTile(const WElem<WT> *const *rows, const float *const *srows, const float *gamma,
-                      int64_t k0, int64_t len, int64_t KC, float *tile) {
+inline void widenTile(const WElem<WT> *const *rows, const ScaleElem<WT> *const *srows,
+                      const float *gamma, int64_t k0, int64_t len, int64_t KC, float *tile) {
   for (int64_t r = 0; r < kTileRows; ++r) {
-    const WElem<WT> *src = rows[r] + k0;
     float *dst = tile + r * KC;
     for (int64_t k = 0; k < len; k += Vec::W) {
       bool whole = k + Vec::W <= len;
-      typename Vec::T v;
-      if constexpr (WT == WType::F8E4M3) {
-        typename Vec::T lift = Vec::set1(srows[r][(k0 + k) / kF8Block] * kF8Lift);
-        v = whole ? Vec::loadF8(src + k, lift) : Vec::loadF8Partial(src + k, len - k, lift);
-      } else {
-        (void)srows;
-        v = whole ? Vec::template loadW<WT>(src + k)
-                  : Vec::template loadWPartial<WT>(src + k, len - k);
-      }
+      typename Vec::T v = widenVector<WT>(rows[r], srows[r], k0 + k, whole ? Vec::W : len - k);
       if constexpr (kNorm)
         v = Vec::mul(v, whole ? Vec::load(gamma + k0 + k)
                               : Vec::loadPartial(gamma + k0 + k, len - k));
@@ -106,7 +117,7 @@ inline void widenTile(const WElem<WT> *const *rows, const float *const *srows, c
 /// activation rows given by pointers, r < 16; gamma folded into the tile.
 template <int64_t K, WType WT, bool kNorm>
 void gemmTileF32(const float *const *x, int64_t tokens, const WElem<WT> *const *rows,
-                 const float *const *srows, const float *gamma, float *acc) {
+                 const ScaleElem<WT> *const *srows, const float *gamma, float *acc) {
   for (int64_t i = 0; i < tokens * kTileRows; ++i)
     acc[i] = 0.0f;
   constexpr int64_t KC = roundUp(ceilDiv(K, ceilDiv(K, 1024)), 32);
@@ -220,7 +231,7 @@ struct GemmRows {
 /// acc[t * 16 + r] = x[t] . W[rows[r]] for the token block, r < 16.
 template <int64_t K, WType WT, bool kNorm>
 void gemmBlock(const GemmRows<K, WT, kNorm> &in, const WElem<WT> *const *rows, const float *gamma,
-               float *acc, const float *const *srows = nullptr) {
+               float *acc, const ScaleElem<WT> *const *srows = nullptr) {
 #if defined(R1HK_HAS_DPBF16)
   if constexpr (kHasBf16Dot<WT>) {
     if (in.bf16Dot) {

@@ -3,9 +3,10 @@
 // A decode step multiplies one activation row by every weight row, so it is
 // bound by memory bandwidth: each weight byte is read once, by one task, in
 // eight concurrent row streams with eight independent accumulators, and the
-// K loop is one vector wide (bf16/f16 widened in registers). The activation
-// row is prepared once per call (normalized, and on the bf16 dot-product
-// path rounded to bf16) before the tasks start.
+// K loop is one vector wide (bf16/f16 widened in registers; fp8 and integer
+// codes times their block or group scale). The activation row is prepared
+// once per call (normalized, and on the bf16 dot-product path rounded to
+// bf16) before the tasks start.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1HK_GEMV_H
@@ -136,13 +137,56 @@ inline void gemvDotF8(const uint8_t *const *rows, const float *const *srows, con
     Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums + r);
 }
 
-/// sums[r] = x . rows[r] for any weight type (srows: FP8 block scales, one
-/// pointer per row; ignored otherwise).
+/// sums[r] = x . (rows[r] * scales) over K integer codes: srows[r] holds
+/// row r's K/G f16 group scales. The products and their order are those of
+/// gemvDot, and q * scale is exact in fp32 (see Simd.h), so the sums are
+/// those of the f32 path on the dequantized weights, bit for bit. int4 rows
+/// are unpacked two vectors at a time (one load, one nibble split).
 template <int64_t K, WType WT, int R>
-inline void gemvDotW(const WElem<WT> *const *rows, const float *const *srows, const float *x,
-                     float *sums) {
+inline void gemvDotInt(const uint8_t *const *rows, const uint16_t *const *srows, const float *x,
+                       float *sums) {
+  constexpr int64_t G = wGroup(WT), step = wBits(WT) == 4 ? 2 * Vec::W : Vec::W;
+  static_assert(K % G == 0 && G % step == 0, "integer rows are whole groups of whole vectors");
+  typename Vec::T a[R];
+  R1HK_UNROLL
+  for (int r = 0; r < R; ++r)
+    a[r] = Vec::zero();
+  for (int64_t g = 0; g < K / G; ++g) {
+    typename Vec::T scale[R];
+    R1HK_UNROLL
+    for (int r = 0; r < R; ++r)
+      scale[r] = Vec::broadcastF16(srows[r][g]);
+    for (int64_t k = g * G; k < (g + 1) * G; k += step) {
+      typename Vec::T xv = Vec::load(x + k);
+      if constexpr (wBits(WT) == 4) {
+        typename Vec::T xv2 = Vec::load(x + k + Vec::W);
+        R1HK_UNROLL
+        for (int r = 0; r < R; ++r) {
+          typename Vec::T w, w2;
+          Vec::loadI4Pair(rows[r], k, scale[r], w, w2);
+          a[r] = Vec::fma(xv2, w2, Vec::fma(xv, w, a[r]));
+        }
+      } else {
+        R1HK_UNROLL
+        for (int r = 0; r < R; ++r)
+          a[r] = Vec::fma(xv, loadIntW<WT>(rows[r], k, scale[r]), a[r]);
+      }
+    }
+  }
+  R1HK_UNROLL
+  for (int r = 0; r < R; r += 4)
+    Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums + r);
+}
+
+/// sums[r] = x . rows[r] for any weight type (srows: FP8 block or integer
+/// group scales, one pointer per row; ignored for other types).
+template <int64_t K, WType WT, int R>
+inline void gemvDotW(const WElem<WT> *const *rows, const ScaleElem<WT> *const *srows,
+                     const float *x, float *sums) {
   if constexpr (WT == WType::F8E4M3)
     gemvDotF8<K, R>(rows, srows, x, sums);
+  else if constexpr (isIntW(WT))
+    gemvDotInt<K, WT, R>(rows, srows, x, sums);
   else
     (void)srows, gemvDot<K, WT, R>(rows, x, sums);
 }
@@ -182,9 +226,10 @@ struct GemvRow {
     }
   }
 
-  /// sums[r] = xn . rows[r], r < R (srows: FP8 block-scale rows).
+  /// sums[r] = xn . rows[r], r < R (srows: the rows' FP8 or integer scales).
   template <int R>
-  void dot(const WElem<WT> *const *rows, float *sums, const float *const *srows = nullptr) const {
+  void dot(const WElem<WT> *const *rows, float *sums,
+           const ScaleElem<WT> *const *srows = nullptr) const {
 #if defined(R1HK_HAS_DPBF16)
     if constexpr (kHasBf16Dot<WT>) {
       if (xb) {

@@ -45,8 +45,7 @@ inline int64_t spanCount(const int64_t (&size)[S], int64_t span) {
 
 template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
 void linearGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *bias,
-                const float *gamma, float eps, float *const *outs, const float *scales) {
-  constexpr int64_t KB = ceilDiv(K, kF8Block);
+                const float *gamma, float eps, float *const *outs, const void *scales) {
   constexpr int64_t S = sizeof...(N), total = (N + ...);
   constexpr int64_t size[S] = {N...};
   const GemvRow<K, WT, kNorm> row(ex, x, gamma, eps);
@@ -58,12 +57,11 @@ void linearGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float 
     float *out = outs[s];
     for (int64_t r = begin; r < end; r += 8) {
       const WElem<WT> *rows[8];
-      const float *srows[8] = {};
+      const ScaleElem<WT> *srows[8];
       for (int64_t i = 0; i < 8; ++i) {
         int64_t j = off + minI(r + i, end - 1);
-        rows[i] = w + j * K;
-        if constexpr (WT == WType::F8E4M3)
-          srows[i] = scales + j * KB;
+        rows[i] = weightRow<WT, K>(w, j);
+        srows[i] = scalesOfRow<WT, K>(scales, j);
       }
       float sums[8];
       row.template dot<8>(rows, sums, srows);
@@ -79,21 +77,18 @@ void linearGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float 
 
 template <int64_t K, int64_t I, WType WT, bool kNorm>
 void gatedGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *gamma, float eps,
-               float *out, const float *scales) {
-  constexpr int64_t KB = ceilDiv(K, kF8Block);
+               float *out, const void *scales) {
   const GemvRow<K, WT, kNorm> row(ex, x, gamma, eps);
   const int64_t span = gemvSpan(ex, I);
   ex.run(ceilDiv(I, span), [&](int64_t task) {
     int64_t begin = task * span, end = minI(I, begin + span);
     for (int64_t i0 = begin; i0 < end; i0 += 4) {
       const WElem<WT> *rows[8]; // gate rows i0.., then up rows I + i0..
-      const float *srows[8] = {};
+      const ScaleElem<WT> *srows[8];
       for (int64_t i = 0; i < 4; ++i) {
         int64_t j = minI(i0 + i, end - 1);
-        rows[i] = w + j * K;
-        rows[4 + i] = w + (I + j) * K;
-        if constexpr (WT == WType::F8E4M3)
-          srows[i] = scales + j * KB, srows[4 + i] = scales + (I + j) * KB;
+        rows[i] = weightRow<WT, K>(w, j), rows[4 + i] = weightRow<WT, K>(w, I + j);
+        srows[i] = scalesOfRow<WT, K>(scales, j), srows[4 + i] = scalesOfRow<WT, K>(scales, I + j);
       }
       float sums[8];
       row.template dot<8>(rows, sums, srows);
@@ -104,8 +99,7 @@ void gatedGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *
 
 template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
 void linearGemm(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, const float *bias,
-                const float *gamma, float eps, float *const *outs, const float *scales) {
-  constexpr int64_t KB = ceilDiv(K, kF8Block);
+                const float *gamma, float eps, float *const *outs, const void *scales) {
   constexpr int64_t S = sizeof...(N);
   constexpr int64_t size[S] = {N...};
   const int64_t blocks = spanCount(size, kTileRows);
@@ -116,12 +110,11 @@ void linearGemm(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, c
       locateSpan(size, kTileRows, task, s, begin, off);
       int64_t count = minI(size[s] - begin, kTileRows);
       const WElem<WT> *rows[kTileRows];
-      const float *srows[kTileRows] = {};
+      const ScaleElem<WT> *srows[kTileRows];
       for (int64_t r = 0; r < kTileRows; ++r) {
         int64_t j = off + begin + minI(r, count - 1);
-        rows[r] = w + j * K;
-        if constexpr (WT == WType::F8E4M3)
-          srows[r] = scales + j * KB;
+        rows[r] = weightRow<WT, K>(w, j);
+        srows[r] = scalesOfRow<WT, K>(scales, j);
       }
       alignas(64) float acc[kTokenBlock * kTileRows];
       gemmBlock(in, rows, gamma, acc, srows);
@@ -141,21 +134,19 @@ void linearGemm(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, c
 
 template <int64_t K, int64_t I, WType WT, bool kNorm>
 void gatedGemm(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, const float *gamma,
-               float eps, float *out, const float *scales) {
-  constexpr int64_t KB = ceilDiv(K, kF8Block);
+               float eps, float *out, const void *scales) {
   constexpr int64_t Half = kTileRows / 2;
   for (int64_t t0 = 0; t0 < n; t0 += kTokenBlock) {
     const GemmRows<K, WT, kNorm> in(ex, x + t0 * K, minI(kTokenBlock, n - t0), gamma, eps);
     ex.run(ceilDiv(I, Half), [&](int64_t task) {
       int64_t begin = task * Half, count = minI(I - begin, Half);
       const WElem<WT> *rows[kTileRows]; // gate rows, then the matching up rows
-      const float *srows[kTileRows] = {};
+      const ScaleElem<WT> *srows[kTileRows];
       for (int64_t r = 0; r < Half; ++r) {
         int64_t j = begin + minI(r, count - 1);
-        rows[r] = w + j * K;
-        rows[Half + r] = w + (I + j) * K;
-        if constexpr (WT == WType::F8E4M3)
-          srows[r] = scales + j * KB, srows[Half + r] = scales + (I + j) * KB;
+        rows[r] = weightRow<WT, K>(w, j), rows[Half + r] = weightRow<WT, K>(w, I + j);
+        srows[r] = scalesOfRow<WT, K>(scales, j);
+        srows[Half + r] = scalesOfRow<WT, K>(scales, I + j);
       }
       alignas(64) float acc[kTokenBlock * kTileRows];
       gemmBlock(in, rows, gamma, acc, srows);
@@ -172,14 +163,17 @@ void gatedGemm(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, co
 } // namespace detail
 
 /// y_s[n, N_s] = xn . W_s^T (+ b_s); see the file comment. x must not alias
-/// an output. kRows: 0 = any n (prefill), 1 = n is 1 (decode). scales: for
-/// WType::F8E4M3 only, row-expanded block scales f32 [sum N, ceil(K/128)]:
-/// W[r][k] = fp8[r][k] * scales[r * ceil(K/128) + k / 128].
+/// an output. kRows: 0 = any n (prefill), 1 = n is 1 (decode). scales, for
+/// WType::F8E4M3: row-expanded block scales f32 [sum N, ceil(K/128)],
+/// W[r][k] = fp8[r][k] * scales[r * ceil(K/128) + k / 128]; for the integer
+/// types (group G): f16 bits [sum N, K/G], W[r][k] = q[r][k] * scales[r *
+/// (K/G) + k / G]; ignored for the others.
 template <int64_t kRows, int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
 void linear(const Exec &ex, const float *x, int64_t n, const void *w, const float *bias,
-            const float *gamma, float eps, float *const *outs, const float *scales = nullptr) {
+            const float *gamma, float eps, float *const *outs, const void *scales = nullptr) {
   static_assert(kRows == 0 || kRows == 1, "kRows is 0 (any rows) or 1 (decode)");
   static_assert(sizeof...(N) >= 1 && ((N > 0) && ...), "linear needs non-empty segments");
+  static_assert(detail::kWholeGroups<WT, K>, "integer weights need K a multiple of their group");
   const auto *wt = static_cast<const WElem<WT> *>(w);
   if (kRows == 1 || n == 1) {
     constexpr int64_t S = sizeof...(N);
@@ -197,11 +191,12 @@ void linear(const Exec &ex, const float *x, int64_t n, const void *w, const floa
 }
 
 /// out[n, I] = silu(xn . Wg^T) * (xn . Wu^T), w = [Wg; Wu] ([2I, K]).
-/// scales: F8E4M3 only, row-expanded [2I, ceil(K/128)] (gate rows, then up).
+/// scales: as linear's, for the 2I rows (gate rows, then up).
 template <int64_t kRows, int64_t K, int64_t I, WType WT, bool kNorm>
 void gatedLinear(const Exec &ex, const float *x, int64_t n, const void *w, const float *gamma,
-                 float eps, float *out, const float *scales = nullptr) {
+                 float eps, float *out, const void *scales = nullptr) {
   static_assert(kRows == 0 || kRows == 1, "kRows is 0 (any rows) or 1 (decode)");
+  static_assert(detail::kWholeGroups<WT, K>, "integer weights need K a multiple of their group");
   const auto *wt = static_cast<const WElem<WT> *>(w);
   if (kRows == 1 || n == 1) {
     for (int64_t t = 0; t < n; ++t)

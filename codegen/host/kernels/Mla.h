@@ -67,6 +67,7 @@ void mla(const Exec &ex, const float *q, const float *latent, const float *kpe, 
          const int32_t *pos, float scale, float *cache, int64_t cap, const void *kvB,
          const float *kvBScales, const void *wukT, const float *wukTScales, float *out) {
   static_assert(H >= 1 && Nope >= 1 && Rope >= 1 && Dv >= 1 && Rank >= 1, "empty MLA shape");
+  static_assert(!isIntW(WT) && !isIntW(WTk), "kv_b_proj stays a float or FP8 weight");
   constexpr int64_t Dq = Nope + Rope, Row = Rank + Rope, Dkv = Nope + Dv;
   // 1. Store this step's cache rows (all of them before any query: token t
   //    attends to the tokens of the same step before it).

@@ -17,8 +17,9 @@
 // expert with a single slot (every expert in a decode step) takes the GEMV
 // dot products (weights streamed once, 8 rows at a time); with more slots
 // the blocked tile of Gemm.h, the weights widened once per 16 rows and K
-// chunk. All fp32 (Exec::fp32 does not change anything here); FP8 weights
-// are dequantized on the fly with their row-expanded block scales.
+// chunk. All fp32 (Exec::fp32 does not change anything here); FP8 and
+// integer weights are dequantized on the fly with their block or group
+// scales.
 //
 // kQuantAct (DeepSeek-V3's W8A8 mode, where every expert Linear quantizes its
 // input per 1x128 block, see Quant.h): x is fake-quantized once per token
@@ -124,10 +125,8 @@ constexpr int64_t kMoeTokenChunk = 1024;
 /// One chunk of moeExperts (see the file comment); out rows [0, n).
 template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT, bool kQuantAct>
 void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, const float *weights,
-              const WElem<WT> *gateUp, const WElem<WT> *down, const float *guScales,
-              const float *dnScales, float *out) {
-  constexpr int64_t KBg = ceilDiv(Hd, kF8Block), KBd = ceilDiv(I, kF8Block);
-  constexpr bool kF8 = WT == WType::F8E4M3;
+              const WElem<WT> *gateUp, const WElem<WT> *down, const void *guScales,
+              const void *dnScales, float *out) {
   // 1. Slots sorted by expert (counting sort; stable in token, k order).
   int64_t offset[E + 1] = {};
   for (int64_t i = 0; i < n * TopK; ++i)
@@ -171,14 +170,12 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     const int64_t e = active[task / tilesI], i0 = (task % tilesI) * Half;
     const int64_t count = minI(I - i0, Half), s0 = offset[e], cnt = offset[e + 1] - s0;
     const WElem<WT> *rows[kTileRows]; // 8 gate rows, then the 8 matching up rows
-    const float *srows[kTileRows] = {};
+    const ScaleElem<WT> *srows[kTileRows];
     for (int64_t r = 0; r < Half; ++r) {
-      int64_t j = i0 + minI(r, count - 1);
-      rows[r] = gateUp + (e * 2 * I + j) * Hd;
-      rows[Half + r] = gateUp + (e * 2 * I + I + j) * Hd;
-      if constexpr (kF8)
-        srows[r] = guScales + (e * 2 * I + j) * KBg,
-        srows[Half + r] = guScales + (e * 2 * I + I + j) * KBg;
+      int64_t gate = e * 2 * I + i0 + minI(r, count - 1), up = gate + I;
+      rows[r] = weightRow<WT, Hd>(gateUp, gate), rows[Half + r] = weightRow<WT, Hd>(gateUp, up);
+      srows[r] = scalesOfRow<WT, Hd>(guScales, gate);
+      srows[Half + r] = scalesOfRow<WT, Hd>(guScales, up);
     }
     if (cnt == 1) {
       // Rows 0-3 with 8-11, then 4-7 with 12-15: gate and up side by side.
@@ -187,9 +184,9 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
         const WElem<WT> *r8[8] = {rows[q],        rows[q + 1],        rows[q + 2],
                                   rows[q + 3],    rows[Half + q],     rows[Half + q + 1],
                                   rows[Half + q + 2], rows[Half + q + 3]};
-        const float *s8[8] = {srows[q],        srows[q + 1],        srows[q + 2],
-                              srows[q + 3],    srows[Half + q],     srows[Half + q + 1],
-                              srows[Half + q + 2], srows[Half + q + 3]};
+        const ScaleElem<WT> *s8[8] = {srows[q],        srows[q + 1],        srows[q + 2],
+                                      srows[q + 3],    srows[Half + q],     srows[Half + q + 1],
+                                      srows[Half + q + 2], srows[Half + q + 3]};
         float sums[8];
         gemvDotW<Hd, WT, 8>(r8, s8, xr, sums);
         if (q < count)
@@ -225,12 +222,11 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     for (int64_t a = 0; a < nActive; ++a) {
       const int64_t e = active[a], s0 = offset[e], cnt = offset[e + 1] - s0;
       const WElem<WT> *rows[kTileRows];
-      const float *srows[kTileRows] = {};
+      const ScaleElem<WT> *srows[kTileRows];
       for (int64_t r = 0; r < kTileRows; ++r) {
-        int64_t j = r0 + minI(r, count - 1);
-        rows[r] = down + (e * Hd + j) * I;
-        if constexpr (kF8)
-          srows[r] = dnScales + (e * Hd + j) * KBd;
+        int64_t j = e * Hd + r0 + minI(r, count - 1);
+        rows[r] = weightRow<WT, I>(down, j);
+        srows[r] = scalesOfRow<WT, I>(dnScales, j);
       }
       auto accumulate = [&](int64_t sFirst, int64_t nb) {
         for (int64_t j = 0; j < nb; ++j) {
@@ -262,16 +258,21 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
 
 /// Routed experts of a DeepSeek MoE layer; see the file comment. x [n, Hd];
 /// ids, weights [n, TopK] (moeTopk's); gateUp [E][2I][Hd] (per expert its
-/// gate rows, then its up rows); down [E][Hd][I]; for WType::F8E4M3 the
-/// row-expanded block scales gateUpScales [E][2I][ceil(Hd/128)] and
-/// downScales [E][Hd][ceil(I/128)] (ignored otherwise). out [n, Hd] is
-/// overwritten and must not alias x. kQuantAct: the expert inputs x and h
-/// are fake-quantized per 1x128 block first (W8A8, see Quant.h).
+/// gate rows, then its up rows); down [E][Hd][I]; their scales, stacked the
+/// same way, for WType::F8E4M3 the row-expanded f32 block scales
+/// gateUpScales [E][2I][ceil(Hd/128)] and downScales [E][Hd][ceil(I/128)],
+/// for the integer types (group G) the f16 group scales [E][2I][Hd/G] and
+/// [E][Hd][I/G] (ignored for the others). out [n, Hd] is overwritten and must
+/// not alias x. kQuantAct: the expert inputs x and h are fake-quantized per
+/// 1x128 block first (W8A8 with FP8 weights, see Quant.h).
 template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT, bool kQuantAct = false>
 void moeExperts(const Exec &ex, const float *x, int64_t n, const int32_t *ids,
                 const float *weights, const void *gateUp, const void *down,
-                const float *gateUpScales, const float *downScales, float *out) {
+                const void *gateUpScales, const void *downScales, float *out) {
   static_assert(E >= 1 && TopK >= 1 && Hd >= 1 && I >= 1, "empty MoE");
+  static_assert(detail::kWholeGroups<WT, Hd> && detail::kWholeGroups<WT, I>,
+                "integer weights need Hd and I multiples of their group");
+  static_assert(!(kQuantAct && isIntW(WT)), "W8A8 activations go with FP8 weights only");
   const auto *gu = static_cast<const WElem<WT> *>(gateUp);
   const auto *dn = static_cast<const WElem<WT> *>(down);
   for (int64_t t0 = 0; t0 < n; t0 += detail::kMoeTokenChunk) {

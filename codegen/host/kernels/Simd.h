@@ -78,6 +78,7 @@ inline float f8e4m3ToF32(uint8_t b) {
 
 template <WType WT>
 inline float wToF32(WElem<WT> e) {
+  static_assert(!isIntW(WT), "an integer code has no value without its group scale");
   if constexpr (WT == WType::F32)
     return e;
   else if constexpr (WT == WType::BF16)
@@ -105,6 +106,22 @@ inline constexpr float kExpP0 = 1.9875691500e-4f, kExpP1 = 1.3981999507e-3f,
 // fp8 * scale rounded once, as dequantizing in fp32 does. 0x7f/0xff are NaN.
 inline constexpr float kF8Lift = 256.0f;
 inline constexpr int16_t kF8NanHalf = 0x3f80; // |e4m3 0x7f| as such an f16
+
+// Integer weights in vectors: codes are sign-extended to int32 and converted
+// (exact), then multiplied by the group's f32 scale; |q| * an f16 scale has
+// at most 18 significant bits, so q * scale is exact in fp32 too.
+#if defined(R1HK_ISA_AVX512) || defined(R1HK_ISA_AVX2)
+/// The 32 int4 codes of 16 bytes as signed bytes q in element order (byte
+/// j's low nibble, element 2j, first; each nibble is q + 8): elements 0-15
+/// in `first`, 16-31 in `second`.
+inline void int4ToInt8(__m128i bytes, __m128i &first, __m128i &second) {
+  const __m128i low4 = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+  __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, low4), eight);
+  __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low4), eight);
+  first = _mm_unpacklo_epi8(lo, hi);
+  second = _mm_unpackhi_epi8(lo, hi);
+}
+#endif
 } // namespace detail
 
 #if defined(R1HK_ISA_AVX512)
@@ -145,8 +162,30 @@ struct Vec {
   static T loadF8Partial(const uint8_t *p, int64_t m, T lift) {
     return f8(_mm_maskz_loadu_epi8(mask(m), p), lift);
   }
+  /// An f16 (bits) in every lane.
+  static T broadcastF16(uint16_t h) { return _mm512_cvtph_ps(_mm256_set1_epi16(int16_t(h))); }
+  /// 16 int8 codes from p, times scale.
+  static T loadI8(const uint8_t *p, T scale) {
+    __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+    return mul(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), scale);
+  }
+  /// Elements k..k+15 (k even) of a row of int4 codes, times scale.
+  static T loadI4(const uint8_t *row, int64_t k, T scale) {
+    __m128i q, unused;
+    detail::int4ToInt8(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(row + k / 2)), q, unused);
+    return mul(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), scale);
+  }
+  /// Elements k..k+31 (k even) of a row of int4 codes, times scale, as two
+  /// vectors: one 16-byte load and one unpacking for both.
+  static void loadI4Pair(const uint8_t *row, int64_t k, T scale, T &first, T &second) {
+    __m128i q0, q1;
+    detail::int4ToInt8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(row + k / 2)), q0, q1);
+    first = mul(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), scale);
+    second = mul(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), scale);
+  }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
+    static_assert(!isIntW(WT), "integer codes are read with their scale: loadI8/loadI4");
     if constexpr (WT == WType::F32)
       return load(p);
     else if constexpr (WT == WType::F8E4M3)
@@ -156,6 +195,7 @@ struct Vec {
   }
   template <WType WT>
   static T loadWPartial(const WElem<WT> *p, int64_t m) {
+    static_assert(!isIntW(WT), "integer codes are read with their scale: loadI8/loadI4");
     if constexpr (WT == WType::F32)
       return loadPartial(p, m);
     else if constexpr (WT == WType::F8E4M3)
@@ -231,8 +271,32 @@ struct Vec {
     std::memcpy(tmp, p, size_t(m));
     return f8(_mm_load_si128(reinterpret_cast<const __m128i *>(tmp)), lift);
   }
+  /// An f16 (bits) in every lane.
+  static T broadcastF16(uint16_t h) { return _mm256_cvtph_ps(_mm_set1_epi16(int16_t(h))); }
+  /// 8 int8 codes from p, times scale.
+  static T loadI8(const uint8_t *p, T scale) {
+    __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(p));
+    return mul(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), scale);
+  }
+  /// Elements k..k+7 (k even) of a row of int4 codes, times scale.
+  static T loadI4(const uint8_t *row, int64_t k, T scale) {
+    int32_t four;
+    std::memcpy(&four, row + k / 2, 4);
+    __m128i q, unused;
+    detail::int4ToInt8(_mm_cvtsi32_si128(four), q, unused);
+    return mul(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), scale);
+  }
+  /// Elements k..k+15 (k even) of a row of int4 codes, times scale, as two
+  /// vectors: one 8-byte load and one unpacking for both.
+  static void loadI4Pair(const uint8_t *row, int64_t k, T scale, T &first, T &second) {
+    __m128i q, unused;
+    detail::int4ToInt8(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(row + k / 2)), q, unused);
+    first = mul(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), scale);
+    second = mul(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q, 8))), scale);
+  }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
+    static_assert(!isIntW(WT), "integer codes are read with their scale: loadI8/loadI4");
     if constexpr (WT == WType::F32)
       return load(p);
     else if constexpr (WT == WType::F8E4M3)
@@ -242,6 +306,7 @@ struct Vec {
   }
   template <WType WT>
   static T loadWPartial(const WElem<WT> *p, int64_t m) {
+    static_assert(!isIntW(WT), "integer codes are read with their scale: loadI8/loadI4");
     if constexpr (WT == WType::F32) {
       return loadPartial(p, m);
     } else if constexpr (WT == WType::F8E4M3) {
@@ -308,6 +373,16 @@ struct Vec {
   static T loadF8Partial(const uint8_t *p, int64_t m, T lift) {
     return m > 0 ? loadF8(p, lift) : 0.0f;
   }
+  static T broadcastF16(uint16_t h) { return f16ToF32(h); }
+  static T loadI8(const uint8_t *p, T scale) { return float(int8_t(*p)) * scale; }
+  /// Element k of a row of int4 codes (low nibble first), times scale.
+  static T loadI4(const uint8_t *row, int64_t k, T scale) {
+    int nibble = (row[k / 2] >> (4 * (k & 1))) & 0xf;
+    return float(nibble - 8) * scale;
+  }
+  static void loadI4Pair(const uint8_t *row, int64_t k, T scale, T &first, T &second) {
+    first = loadI4(row, k, scale), second = loadI4(row, k + 1, scale);
+  }
   template <WType WT>
   static T loadW(const WElem<WT> *p) {
     return wToF32<WT>(*p);
@@ -328,9 +403,21 @@ struct Vec {
 
 namespace detail {
 
+/// Vec::W weights of a row of integer codes from element k on (k a multiple
+/// of Vec::W, so all in one group), times the group's scale.
+template <WType WT>
+inline typename Vec::T loadIntW(const uint8_t *row, int64_t k, typename Vec::T scale) {
+  static_assert(isIntW(WT));
+  if constexpr (wBits(WT) == 8)
+    return Vec::loadI8(row + k, scale);
+  else
+    return Vec::loadI4(row, k, scale);
+}
+
 /// out[k] = float(in[k]) for k < len, vectorized; the weight-row converter.
 template <WType WT>
 inline void convertRow(const WElem<WT> *in, int64_t len, float *out) {
+  static_assert(!isIntW(WT), "integer codes have no value without their group scales");
   int64_t k = 0;
   for (; k + Vec::W <= len; k += Vec::W)
     Vec::store(out + k, Vec::loadW<WT>(in + k));

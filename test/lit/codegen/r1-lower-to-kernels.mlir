@@ -122,15 +122,38 @@ module {
 
 // -----
 
-// Integer group-scaled weights have no host kernel yet.
+// Integer group-scaled weights with groups the kernels do not have.
 module {
   r1.weight @embed : !r1.weight<100x128xbf16> = "embed"
-  r1.weight @w : !r1.weight<128x128xi4, #r1.group_scaled<32, f16>> = "w" scales "w_scale"
+  r1.weight @w : !r1.weight<128x96xi4, #r1.group_scaled<48, f16>> = "w" from !r1.weight<128x96xbf16>
+  func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x100xf32> {
+    %we = r1.weight.get @embed : !r1.weight<100x128xbf16>
+    %x = r1.embed %tokens, %we : (tensor<?xi32>, !r1.weight<100x128xbf16>) -> tensor<?x128xf32>
+    %w = r1.weight.get @w : !r1.weight<128x96xi4, #r1.group_scaled<48, f16>>
+    %x96 = r1.slice %x offset 0 size 96 : tensor<?x128xf32> -> tensor<?x96xf32>
+    // expected-error @+1 {{the kernels read groups of 32, 64 or 128 with f16 scales}}
+    %y = r1.linear %x96, %w : tensor<?x96xf32>, !r1.weight<128x96xi4, #r1.group_scaled<48, f16>> -> tensor<?x128xf32>
+    %logits = r1.linear %y, %we : tensor<?x128xf32>, !r1.weight<100x128xbf16> -> tensor<?x100xf32>
+    return %logits : tensor<?x100xf32>
+  }
+}
+
+// -----
+
+// Integer group-scaled weights (r1c compile --quant int4): the codes keep
+// their layout, and their f16 group scales are packed beside them as one
+// more weight of the launch, as FP8's block scales are.
+// CHECK: r1k.launch @[[INT4:linear_[0-9]+]]({{.*}}) -> ({{.*}}) weights [@"w:i4", @"w:scales"]
+// CHECK-DAG: r1k.packed_weight @"w:i4" : !r1.weight<128x128xi4, #r1.group_scaled<32, f16>> = [@w]
+// CHECK-DAG: r1k.packed_weight @"w:scales" : !r1.weight<128x4xf16> = [@w] {row_scales}
+// CHECK-DAG: r1k.kernel @[[INT4]] "linear" {bias = false, k = 128 : i64, n = array<i64: 128>, norm = false, wtype = "i4g32"}
+module {
+  r1.weight @embed : !r1.weight<100x128xbf16> = "embed"
+  r1.weight @w : !r1.weight<128x128xi4, #r1.group_scaled<32, f16>> = "w" from !r1.weight<128x128xbf16>
   func.func @forward(%tokens: tensor<?xi32>, %pos: tensor<?xi32>) -> tensor<?x100xf32> {
     %we = r1.weight.get @embed : !r1.weight<100x128xbf16>
     %x = r1.embed %tokens, %we : (tensor<?xi32>, !r1.weight<100x128xbf16>) -> tensor<?x128xf32>
     %w = r1.weight.get @w : !r1.weight<128x128xi4, #r1.group_scaled<32, f16>>
-    // expected-error @+1 {{has a group-scaled layout}}
     %y = r1.linear %x, %w : tensor<?x128xf32>, !r1.weight<128x128xi4, #r1.group_scaled<32, f16>> -> tensor<?x128xf32>
     %logits = r1.linear %y, %we : tensor<?x128xf32>, !r1.weight<100x128xbf16> -> tensor<?x100xf32>
     return %logits : tensor<?x100xf32>

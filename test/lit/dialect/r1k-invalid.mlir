@@ -10,8 +10,13 @@ r1k.kernel @k "linear" {k = 64 : i64, wtype = "bf16", bias = false, norm = false
 
 // -----
 
-// expected-error @+1 {{wtype must be f32, bf16, f16 or f8, not 'i4'}}
+// expected-error @+1 {{wtype must be f32, bf16, f16, f8 or i8g/i4g with groups of 32, 64 or 128, not 'i4'}}
 r1k.kernel @k "embed" {vocab = 10 : i64, hidden = 4 : i64, wtype = "i4"}
+
+// -----
+
+// expected-error @+1 {{kind 'embed' does not read integer weights}}
+r1k.kernel @k "embed" {vocab = 10 : i64, hidden = 4 : i64, wtype = "i4g32"}
 
 // -----
 

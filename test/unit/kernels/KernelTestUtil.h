@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -50,7 +51,19 @@ struct TestPool {
 };
 
 inline const char *name(WType wt) {
-  return wt == WType::F32 ? "f32" : wt == WType::BF16 ? "bf16" : "f16";
+  switch (wt) {
+  case WType::F32: return "f32";
+  case WType::BF16: return "bf16";
+  case WType::F16: return "f16";
+  case WType::F8E4M3: return "f8";
+  case WType::I8G32: return "i8g32";
+  case WType::I8G64: return "i8g64";
+  case WType::I8G128: return "i8g128";
+  case WType::I4G32: return "i4g32";
+  case WType::I4G64: return "i4g64";
+  case WType::I4G128: return "i4g128";
+  }
+  return "?";
 }
 
 struct Rng {
@@ -125,6 +138,63 @@ struct ExpertWeights {
       raw = w.raw, value = w.value;
     }
   }
+};
+
+/// Integer weights [rows, K] quantized as /work/notes/quant-contract.md has
+/// the compiler do it: per group of G elements of a row, scale = f16(amax /
+/// qmax) (qmax 127 for int8, 7 for int4), q = round(w / scale) clamped to
+/// [-qmax, qmax]; int8 codes one per byte, int4 codes q + 8 two per byte
+/// (element 2j in the low nibble of byte j). Stacked experts are simply more
+/// rows. Group magnitudes vary, and a few groups are zero or tiny (zero and
+/// subnormal f16 scales). value: q * scale, the weight the kernels must use.
+template <WType WT>
+struct IntWeights {
+  static_assert(isIntW(WT));
+  static constexpr int64_t G = wGroup(WT);
+  static constexpr int qmax = wBits(WT) == 8 ? 127 : 7;
+  int64_t rows, K;
+  std::vector<uint8_t> raw;     // codes, rowBytes(WT, K) per row
+  std::vector<uint16_t> scales; // f16 bits, [rows, K / G]
+  std::vector<double> value;    // [rows, K]
+
+  IntWeights(int64_t rows_, int64_t K_, Rng &rng)
+      : rows(rows_), K(K_), raw(size_t(rows_ * rowBytes(WT, K_))), scales(size_t(rows_ * K_ / G)),
+        value(size_t(rows_ * K_)) {
+    std::vector<float> w(static_cast<size_t>(G));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t g = 0; g < K / G; ++g) {
+        int64_t kind = rng.integer(0, 31);
+        float magnitude = kind == 0 ? 0.0f : kind == 1 ? 0x1p-20f : rng.uniform(0.05f, 0.5f);
+        float amax = 0;
+        for (float &v : w) {
+          v = magnitude * rng.uniform(-1.0f, 1.0f);
+          amax = std::max(amax, std::fabs(v));
+        }
+        uint16_t h = _cvtss_sh(amax / float(qmax), 0);
+        float scale = _cvtsh_ss(h);
+        scales[size_t(r * (K / G) + g)] = h;
+        for (int64_t i = 0; i < G; ++i) {
+          long q = scale == 0.0f ? 0 : std::lround(w[size_t(i)] / scale);
+          q = std::min<long>(qmax, std::max<long>(-qmax, q));
+          setCode(r, g * G + i, int(q));
+          value[size_t(r * K + g * G + i)] = double(q) * double(scale);
+        }
+      }
+  }
+
+  /// Stores q as element k of row r (the contract's layout).
+  void setCode(int64_t r, int64_t k, int q) {
+    uint8_t *row = raw.data() + r * rowBytes(WT, K);
+    if constexpr (wBits(WT) == 8) {
+      row[k] = uint8_t(int8_t(q));
+    } else {
+      int shift = k % 2 == 0 ? 0 : 4; // element 2j low, 2j + 1 high
+      row[k / 2] = uint8_t((row[k / 2] & ~(0xf << shift)) | ((q + 8) << shift));
+    }
+  }
+
+  /// The weights as f32 (exact: q * an f16 scale fits in 24 bits).
+  std::vector<float> dequantized() const { return std::vector<float>(value.begin(), value.end()); }
 };
 
 /// Expects |got[i] - want[i]| <= tol[i] for all i; reports up to 5 misses.

@@ -116,3 +116,52 @@ extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(32)
   for (int i = 0; i < 4; ++i)
     c[4 * lane + i] = d[i];
 }
+
+// Group-scaled integer weights (r1c compile --quant int8|int4): codes with an
+// f16 scale per group of 32 or 128 elements, at R1's and Qwen-1.5B's shapes.
+// The int4 GEMV reads 16 bytes (32 codes) of a row per lane and step.
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_qkv_a_gemv_i4g128(const float *x, int64_t rows, const void *w, const float *gamma,
+                         const void *scales, float *q, float *kv) {
+  r1ck::linearGemv<7168, WType::I4G128, false, true, 1536, 576, 0, 256>(
+      x, rows, w, nullptr, gamma, 1e-6f, scales, q, kv, nullptr);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_mlp_gate_up_gemv_i4g32(const float *x, int64_t rows, const void *w, const float *gamma,
+                              const void *scales, float *out) {
+  r1ck::gatedGemv<7168, 18432, WType::I4G32, true, 256>(x, rows, w, gamma, 1e-6f, scales, out);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_mlp_gate_up_gemv_i8g128(const float *x, int64_t rows, const void *w, const float *gamma,
+                               const void *scales, float *out) {
+  r1ck::gatedGemv<7168, 18432, WType::I8G128, true, 256>(x, rows, w, gamma, 1e-6f, scales, out);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_mlp_down_gemv_i4g128(const float *x, int64_t rows, const void *w, const void *scales,
+                            float *out) {
+  r1ck::linearGemv<18432, WType::I4G128, false, false, 7168, 0, 0, 256>(
+      x, rows, w, nullptr, nullptr, 0.0f, scales, out, nullptr, nullptr);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_mlp_gate_up_gemm_i8g128(const float *x, int64_t rows, const void *w, const float *gamma,
+                               const void *scales, float *out) {
+  r1ck::gatedGemm<7168, 18432, WType::I8G128, true, 256>(x, rows, w, gamma, 1e-6f, scales, out);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    qwen_qkv_gemv_i4g32(const float *x, int64_t rows, const void *w, const float *bias,
+                        const float *gamma, const void *scales, float *q, float *k, float *v) {
+  r1ck::linearGemv<1536, WType::I4G32, true, true, 1536, 256, 256, 256>(
+      x, rows, w, bias, gamma, 1e-6f, scales, q, k, v);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    qwen_qkv_gemv_i8g32(const float *x, int64_t rows, const void *w, const float *bias,
+                        const float *gamma, const void *scales, float *q, float *k, float *v) {
+  r1ck::linearGemv<1536, WType::I8G32, true, true, 1536, 256, 256, 256>(
+      x, rows, w, bias, gamma, 1e-6f, scales, q, k, v);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    qwen_qkv_gemm_i4g32(const float *x, int64_t rows, const void *w, const float *bias,
+                        const float *gamma, const void *scales, float *q, float *k, float *v) {
+  r1ck::linearGemm<1536, WType::I4G32, true, true, 1536, 256, 256, 256>(
+      x, rows, w, bias, gamma, 1e-6f, scales, q, k, v);
+}

@@ -38,3 +38,30 @@ extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
   r1ck::linearGemmTc<128, WType::BF16, true, true, 128, 64, 64, 256>(
       x, rows, w, bias, gamma, 1e-6f, nullptr, q, k, v);
 }
+
+// Group-scaled integer weights: the codes staged as exact bf16, each group's
+// partial sums scaled by its f16 scale (every stage for G = 32, every fourth
+// for G = 128).
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_qkv_a_gemm_tc_i4g128(const float *x, int64_t rows, const void *w, const float *gamma,
+                            const void *scales, float *q, float *kv) {
+  r1ck::linearGemmTc<7168, WType::I4G128, false, true, 1536, 576, 0, 256>(
+      x, rows, w, nullptr, gamma, 1e-6f, scales, q, kv, nullptr);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_mlp_gate_up_gemm_tc_i4g32(const float *x, int64_t rows, const void *w, const float *gamma,
+                                 const void *scales, float *out) {
+  r1ck::gatedGemmTc<7168, 18432, WType::I4G32, true, 256>(x, rows, w, gamma, 1e-6f, scales, out);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    r1_mlp_gate_up_gemm_tc_i8g128(const float *x, int64_t rows, const void *w, const float *gamma,
+                                  const void *scales, float *out) {
+  r1ck::gatedGemmTc<7168, 18432, WType::I8G128, true, 256>(x, rows, w, gamma, 1e-6f, scales,
+                                                           out);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    qwen_qkv_gemm_tc_i8g32(const float *x, int64_t rows, const void *w, const float *bias,
+                           const float *gamma, const void *scales, float *q, float *k, float *v) {
+  r1ck::linearGemmTc<1536, WType::I8G32, true, true, 1536, 256, 256, 256>(
+      x, rows, w, bias, gamma, 1e-6f, scales, q, k, v);
+}

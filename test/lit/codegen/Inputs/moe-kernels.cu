@@ -94,3 +94,39 @@ extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
   r1ck::moeExpertsGroupedDown<64, 6, 2048, 1408, WType::BF16, 256>(h, weights, groups, down,
                                                                    nullptr, rows, out);
 }
+
+// Group-scaled integer experts at R1's shape (7168 x 2048): the grouped
+// steps and the per-token kernel (not W8A8).
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    moe_grouped_up_r1_i4g32(const float *x, const int32_t *groups, const void *gateUp,
+                            const void *gateUpScales, float *h) {
+  r1ck::moeExpertsGroupedUp<256, 8, 7168, 2048, WType::I4G32, 256>(x, groups, gateUp,
+                                                                   gateUpScales, h);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    moe_grouped_down_r1_i4g32(const float *h, const float *weights, const int32_t *groups,
+                              const void *down, const void *downScales, int64_t rows,
+                              float *out) {
+  r1ck::moeExpertsGroupedDown<256, 8, 7168, 2048, WType::I4G32, 256>(h, weights, groups, down,
+                                                                     downScales, rows, out);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    moe_grouped_up_r1_i8g128(const float *x, const int32_t *groups, const void *gateUp,
+                             const void *gateUpScales, float *h) {
+  r1ck::moeExpertsGroupedUp<256, 8, 7168, 2048, WType::I8G128, 256>(x, groups, gateUp,
+                                                                    gateUpScales, h);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    moe_grouped_down_r1_i8g128(const float *h, const float *weights, const int32_t *groups,
+                               const void *down, const void *downScales, int64_t rows,
+                               float *out) {
+  r1ck::moeExpertsGroupedDown<256, 8, 7168, 2048, WType::I8G128, 256>(h, weights, groups, down,
+                                                                      downScales, rows, out);
+}
+extern "C" R1_GLOBAL void R1_LAUNCH_BOUNDS(256)
+    moe_experts_r1_i4g128(const float *x, const int32_t *ids, const float *weights,
+                          const void *gateUp, const void *down, const void *gateUpScales,
+                          const void *downScales, float *out) {
+  r1ck::moeExperts<256, 8, 7168, 2048, WType::I4G128, false, 256>(
+      x, ids, weights, gateUp, down, gateUpScales, downScales, out);
+}
