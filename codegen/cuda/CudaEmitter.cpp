@@ -498,6 +498,19 @@ llvm::Expected<std::vector<Global>> KernelDescriber::describe() {
   return fail("no CUDA kernel for kernel kind '" + kind + "' (" + k_.getSymName() + ")");
 }
 
+/// The launch plan's "kernels" entry of `g`.
+json kernelEntry(const Global &g) {
+  return {{"name", g.name},
+          {"phase", g.phase},
+          {"threads", g.threads},
+          {"grid", g.grid},
+          {"rows_dim", g.rowsDim},
+          {"rows_per_block", g.rowsPerBlock},
+          {"rows_scale", g.rowsScale},
+          {"rows_cap", g.rowsCap},
+          {"dynamic_shared_bytes", g.dynamicSharedBytes}};
+}
+
 void emitGlobal(const Global &g, llvm::raw_ostream &os) {
   os << "extern \"C\" R1_GLOBAL void R1_LAUNCH_BOUNDS(" << g.threads << ") " << g.name << "(";
   for (size_t i = 0; i < g.params.size(); ++i)
@@ -606,15 +619,7 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
       return made.takeError();
     for (Global &g : *made) {
       emitGlobal(g, os);
-      kernels.push_back({{"name", g.name},
-                         {"phase", g.phase},
-                         {"threads", g.threads},
-                         {"grid", g.grid},
-                         {"rows_dim", g.rowsDim},
-                         {"rows_per_block", g.rowsPerBlock},
-                         {"rows_scale", g.rowsScale},
-                         {"rows_cap", g.rowsCap},
-                         {"dynamic_shared_bytes", g.dynamicSharedBytes}});
+      kernels.push_back(kernelEntry(g));
       globals.push_back(std::move(g));
     }
     os << "\n";
@@ -636,15 +641,7 @@ llvm::Expected<CudaProgram> emitCuda(ModuleOp plan, const CudaEmitOptions &optio
                       .str();
     os << "// the sampler (runtime: Sampler::drawForDevice)\n";
     emitGlobal(sample, os);
-    kernels.push_back({{"name", sample.name},
-                       {"phase", sample.phase},
-                       {"threads", sample.threads},
-                       {"grid", sample.grid},
-                       {"rows_dim", sample.rowsDim},
-                       {"rows_per_block", sample.rowsPerBlock},
-                       {"rows_scale", sample.rowsScale},
-                       {"rows_cap", sample.rowsCap},
-                       {"dynamic_shared_bytes", sample.dynamicSharedBytes}});
+    kernels.push_back(kernelEntry(sample));
     globals.push_back(std::move(sample));
   }
   emitEmulationLauncher(globals, options.identity, os);

@@ -55,17 +55,8 @@ static_assert(r1ck::hasScales(WType::F8E4M3) && r1ck::hasScales(WType::I8G128) &
 constexpr float kEps = 1e-6f;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-const char *typeName(WType wt) {
-  switch (wt) {
-  case WType::I8G32: return "i8g32";
-  case WType::I8G64: return "i8g64";
-  case WType::I8G128: return "i8g128";
-  case WType::I4G32: return "i4g32";
-  case WType::I4G64: return "i4g64";
-  case WType::I4G128: return "i4g128";
-  default: return "?";
-  }
-}
+/// The host's name of a type (r1ck::WType and r1hk::WType share enumerators).
+const char *typeName(WType wt) { return r1hk::test::name(r1hk::WType(int(wt))); }
 
 float f16ToF32(uint16_t h) { return _cvtsh_ss(h); }
 

@@ -38,7 +38,9 @@ json validManifest() {
         {"name": "linear_1_gemv", "threads": 256, "grid": [24, 1, 1], "rows_dim": -1,
          "rows_per_block": 1, "dynamic_shared_bytes": 0},
         {"name": "mla_2_store", "threads": 128, "grid": [1, 1, 1], "rows_dim": 0,
-         "rows_per_block": 1, "dynamic_shared_bytes": 0}
+         "rows_per_block": 1, "dynamic_shared_bytes": 0},
+        {"name": "sample_token", "phase": "sample", "threads": 1024, "grid": [1, 1, 1],
+         "rows_dim": -1, "rows_per_block": 1, "dynamic_shared_bytes": 0}
       ],
       "prefill": [
         {"kernel": "embed_0", "rows": "tokens", "args": ["tokens", {"weight": 0}, {"arena": 0}]},
@@ -51,6 +53,7 @@ json validManifest() {
         {"kernel": "embed_0", "rows": "tokens", "args": ["tokens", {"weight": 0}, {"arena": 0}]},
         {"kernel": "linear_1_gemv", "rows": "logits", "args": [{"arena": 0}, "rows", {"weight": 1}]}
       ],
+      "sampler": "sample_token",
       "emulation_section": "code.emulation"
     }
   })");
@@ -71,7 +74,7 @@ std::string errorOf(const std::function<void(json &)> &edit) {
 TEST(CudaPlan, ReadsAValidPlan) {
   Result<CudaPlan> plan = parseCudaPlan(validManifest(), memoryOf(), "m.r1");
   ASSERT_TRUE(plan.ok()) << plan.status().message();
-  ASSERT_EQ(plan->kernels.size(), 4u);
+  ASSERT_EQ(plan->kernels.size(), 5u);
   EXPECT_EQ(plan->kernels[1].name, "linear_1_gemm");
   EXPECT_EQ(plan->kernels[1].rowsDim, 1);
   EXPECT_EQ(plan->kernels[1].rowsPerBlock, 32u);
@@ -93,6 +96,21 @@ TEST(CudaPlan, ReadsAValidPlan) {
   EXPECT_EQ(plan->prefill[2].args[3].kind, PlanArg::Kind::Kv);
   EXPECT_EQ(plan->prefill[2].args[3].value, 32u);
   EXPECT_EQ(plan->emulationSection, "code.emulation");
+  EXPECT_EQ(plan->sampler, std::optional<size_t>(4));
+}
+
+TEST(CudaPlan, TheSamplerIsOptionalAndMustBeOneBlock) {
+  json manifest = validManifest();
+  manifest["cuda"].erase("sampler"); // an artifact from before the device sampler
+  Result<CudaPlan> plan = parseCudaPlan(manifest, memoryOf(), "m.r1");
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_FALSE(plan->sampler.has_value());
+  EXPECT_EQ(errorOf([](json &m) { m["cuda"]["sampler"] = "nope"; }),
+            "m.r1: manifest field \"cuda.sampler\" names no kernel of cuda.kernels");
+  EXPECT_EQ(errorOf([](json &m) { m["cuda"]["sampler"] = "linear_1_gemm"; }),
+            "m.r1: manifest field \"cuda.sampler\" must be a kernel of one block");
+  EXPECT_NE(errorOf([](json &m) { m["cuda"]["sampler"] = 3; }).find("cuda.sampler"),
+            std::string::npos);
 }
 
 TEST(CudaPlan, MissingOrMistypedFields) {
