@@ -194,7 +194,7 @@ llvm::Error Compiler::run() {
   bool cuda = target->cuda;
   if (!cuda && (options_.emulation || !options_.kernelOverrides.empty()))
     return bad(fail(std::string(options_.emulation ? "--emulation" : "--kernel-override") +
-                    " applies to CUDA targets (sm_80, sm_89, sm_90a), not " + target->name));
+                    " applies to CUDA targets (sm_80, sm_89, sm_90a, sm_100a), not " + target->name));
   if (cuda)
     for (auto [flag, form] : {std::pair{"--mla-prefill", &options_.mlaPrefill},
                               std::pair{"--mla-decode", &options_.mlaDecode}})
@@ -221,6 +221,8 @@ llvm::Error Compiler::run() {
     llvm::Expected<CudaToolkit> found = findCudaToolkit(options_.cudaPath);
     if (!found)
       return bad(found.takeError(), CompileFailure::Tool);
+    if (llvm::Error err = checkCudaTargetSupported(*found, target->name))
+      return bad(std::move(err), CompileFailure::Tool);
     toolkit = *found;
   }
   std::vector<PtxOverride> overrides;

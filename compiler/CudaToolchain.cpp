@@ -19,7 +19,15 @@ namespace r1 {
 
 namespace {
 
-const char *const kTargets[] = {"sm_80", "sm_89", "sm_90a"};
+const char *const kTargets[] = {"sm_80", "sm_89", "sm_90a", "sm_100a"};
+
+/// The first CUDA release whose nvcc/ptxas know a target: 12.0 for sm_90a
+/// (findCudaToolkit's floor), 12.8 for Blackwell's sm_100a.
+struct TargetFloor {
+  const char *target;
+  unsigned major, minor;
+};
+const TargetFloor kTargetFloors[] = {{"sm_100a", 12, 8}};
 const char *const kTools[] = {"nvcc", "ptxas", "fatbinary"};
 
 constexpr const char *kInstallHint =
@@ -86,9 +94,26 @@ llvm::Expected<CudaToolkit> explicitToolkit(llvm::StringRef root, llvm::StringRe
 
 std::string targetNumber(llvm::StringRef target) { return target.drop_front(3).str(); }
 
+
 } // namespace
 
 llvm::ArrayRef<const char *> cudaTargetNames() { return kTargets; }
+
+llvm::Error checkCudaTargetSupported(const CudaToolkit &toolkit, llvm::StringRef target) {
+  auto [majorText, rest] = llvm::StringRef(toolkit.version).split('.');
+  unsigned major = 0, minor = 0;
+  if (majorText.getAsInteger(10, major) ||
+      rest.take_while([](char c) { return c >= '0' && c <= '9'; }).getAsInteger(10, minor))
+    return llvm::Error::success();
+  for (const TargetFloor &floor : kTargetFloors)
+    if (target == floor.target && std::pair(major, minor) < std::pair(floor.major, floor.minor))
+      return toolError("CUDA " + toolkit.version + " at " + toolkit.nvcc + " is too old for --target " +
+                       target + ": it needs CUDA " + llvm::Twine(floor.major) + "." +
+                       llvm::Twine(floor.minor) + " or later; install a newer toolkit "
+                       "(https://developer.nvidia.com/cuda-downloads) "
+                       "and name it with --cuda-path DIR or R1C_CUDA_PATH");
+  return llvm::Error::success();
+}
 
 llvm::Expected<CudaToolkit> findCudaToolkit(llvm::StringRef requested) {
   if (!requested.empty())
@@ -146,6 +171,8 @@ llvm::Expected<CudaFatbin> compileCudaFatbin(const CudaToolkit &toolkit, llvm::S
                        llvm::join(cudaTargetNames(), ", "));
     if (llvm::is_contained(targets.take_front(i), targets[i]))
       return toolError("--target: '" + targets[i] + "' is given twice");
+    if (llvm::Error err = checkCudaTargetSupported(toolkit, targets[i]))
+      return std::move(err);
   }
 
   // 2. A work directory with the source.

@@ -2,7 +2,7 @@
 //
 // The CUDA backend's last step, like HostToolchain's for the CPU: run NVIDIA's
 // tools on generated CUDA C++ and package the result. Per target (sm_80,
-// sm_89, sm_90a) nvcc compiles the source to PTX and ptxas assembles the PTX
+// sm_89, sm_90a, sm_100a) nvcc compiles the source to PTX and ptxas assembles the PTX
 // into a cubin, reporting each kernel's registers, spills and shared memory
 // (`ptxas -v`); fatbinary then packs every cubin and its PTX into one fatbin,
 // which the runtime loads with cuModuleLoadData. docs/cuda.md describes the
@@ -44,8 +44,13 @@ struct CudaToolkit {
 /// missing where and how to install it.
 llvm::Expected<CudaToolkit> findCudaToolkit(llvm::StringRef requested = "");
 
-/// The targets compileCudaFatbin accepts, oldest first: sm_80, sm_89, sm_90a.
+/// The targets compileCudaFatbin accepts, oldest first: sm_80, sm_89, sm_90a,
+/// sm_100a.
 llvm::ArrayRef<const char *> cudaTargetNames();
+
+/// An error when `toolkit` predates `target` (sm_100a needs CUDA 12.8); none
+/// when its version is unknown, since nvcc then says so itself.
+llvm::Error checkCudaTargetSupported(const CudaToolkit &toolkit, llvm::StringRef target);
 
 struct CudaCompileOptions {
   /// Passed to nvcc after r1c's own flags (-D..., -lineinfo, -std=c++20).
@@ -67,7 +72,7 @@ struct CudaCompileOptions {
 
 /// What one target produced.
 struct CudaTargetOutput {
-  /// "sm_80", "sm_89", "sm_90a".
+  /// "sm_80", "sm_89", "sm_90a", "sm_100a".
   std::string target;
   /// The PTX nvcc wrote (also in the fatbin, compressed).
   std::string ptx;

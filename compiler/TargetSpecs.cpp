@@ -35,17 +35,21 @@ constexpr uint64_t kDecimalGB = 1000ULL * 1000 * 1000;
 // two pipes keeps the f32 peak, and BF16 falls back to f32 arithmetic.
 //
 // The GPUs' per-SM limits are those of the compute capability (8.0, 8.9,
-// 9.0), from the CUDA C++ Programming Guide's "Technical Specifications per
-// Compute Capability" table: 64K 32-bit registers per SM on all three; at most
-// 2048 / 1536 / 2048 resident threads and 32 / 24 / 32 resident blocks per SM;
-// shared memory per SM (the largest carveout) 164 / 100 / 228 KB, of which one
-// block may use 163 / 99 / 227 KB (CUDA reserves 1 KB per block). The block
+// 9.0, 10.0), from the CUDA C++ Programming Guide's "Technical Specifications per
+// Compute Capability" table: 64K 32-bit registers per SM on all four; at most
+// 2048 / 1536 / 2048 / 2048 resident threads and 32 / 24 / 32 / 32 resident
+// blocks per SM; shared memory per SM (the largest carveout) 164 / 100 / 228 /
+// 228 KB, of which one block may use 163 / 99 / 227 / 227 KB (CUDA reserves
+// 1 KB per block). The block
 // limits and carveouts are also what CUDA 13.0's occupancy calculator encodes
 // (include/cuda_occupancy.h: cudaOccMaxBlocksPerMultiprocessor,
 // cudaOccAlignUpShmemSizeVoltaPlus), and the Ampere tuning guide lists the
 // A100's carveouts "0, 8, 16, 32, 64, 100, 132 or 164 KB per SM".
 // Tensor cores: mma.sync BF16 from sm_80, FP8 (e4m3/e5m2) mma.sync from sm_89,
-// and the warpgroup wgmma only on sm_90a (docs/cuda.md).
+// the warpgroup wgmma only on sm_90a, and Blackwell's tcgen05 (with FP4) only
+// on sm_100a; the kernels use mma.sync on every target (docs/cuda.md).
+// sm_100a's device is the HGX B200 (148 SMs, 180 GB of HBM3e at 8 TB/s;
+// dense FP32 80, BF16 2250, FP8 4500 TFLOP/s at 1000 W).
 const std::vector<TargetSpec> kSpecs = {
     {"host", "AMD EPYC Zen 4, 2 cores (this machine kind), AVX-512 + AVX512-BF16", false,
      33.7 * kGB, 192 * kGFlop, 384 * kGFlop, 0, 24 * kGiB, 0, 0,
@@ -63,6 +67,9 @@ const std::vector<TargetSpec> kSpecs = {
     {"sm_90a", "NVIDIA H100 SXM 80GB", true, 3.35 * kTB, 67 * kTFlop, 989 * kTFlop, 1979 * kTFlop,
      80 * kDecimalGB, 132, 228 * 1024, "NVIDIA H100 SXM datasheet (dense)", 64 * 1024, 2048, 32,
      227 * 1024, "wgmma bf16+fp8"},
+    {"sm_100a", "NVIDIA B200 (HGX) 180GB", true, 8 * kTB, 80 * kTFlop, 2250 * kTFlop,
+     4500 * kTFlop, 180 * kDecimalGB, 148, 228 * 1024, "NVIDIA HGX B200 datasheet (dense, 1000 W)",
+     64 * 1024, 2048, 32, 227 * 1024, "tcgen05 bf16+fp8+fp4"},
 };
 
 } // namespace
@@ -135,7 +142,7 @@ void printTargetSpecs(llvm::ArrayRef<TargetSpec> specs, llvm::ArrayRef<std::stri
   os << "\n";
   // One row per target; the columns after "memory" are GPU figures.
   auto row = [&](llvm::ArrayRef<std::string> cells) {
-    static constexpr int kWidths[] = {-15, 10, 9, 9, 9, 9, 4, 8, 10, 8, 11, 10, 18, 4, 7};
+    static constexpr int kWidths[] = {-15, 10, 9, 9, 9, 9, 4, 8, 10, 8, 11, 10, 20, 4, 7};
     std::string line;
     for (size_t i = 0; i < cells.size(); ++i) {
       int w = kWidths[i];

@@ -54,8 +54,10 @@ struct TargetSpec {
   /// The most shared memory one block may use (static + dynamic), after the
   /// kernel opts in above the default 48 KB.
   int64_t maxSmemPerBlockBytes = 0;
-  /// The matrix instructions the CUDA backend uses: "mma.sync bf16" (sm_80),
-  /// "mma.sync bf16+fp8" (sm_89), "wgmma bf16+fp8" (sm_90a).
+  /// The tensor-core instructions of the target: "mma.sync bf16" (sm_80),
+  /// "mma.sync bf16+fp8" (sm_89), "wgmma bf16+fp8" (sm_90a), "tcgen05
+  /// bf16+fp8+fp4" (sm_100a): what the hardware offers; the kernels use
+  /// mma.sync everywhere today (docs/cuda.md).
   std::string tensorCores = "";
 
   /// FP8 (e4m3) tensor-core arithmetic: sm_89 and later.

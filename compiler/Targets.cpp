@@ -25,7 +25,8 @@ std::vector<std::pair<std::string, std::string>> listTargets() {
           {"host-x86-64-v3", "any x86-64 CPU with AVX2 and FMA (portable)"},
           {"sm_80", "NVIDIA Ampere (A100): CUDA kernels, FP8 weights dequantized in the kernel"},
           {"sm_89", "NVIDIA Ada (L40S, RTX 4090): CUDA kernels"},
-          {"sm_90a", "NVIDIA Hopper (H100, H200): CUDA kernels"}};
+          {"sm_90a", "NVIDIA Hopper (H100, H200): CUDA kernels"},
+          {"sm_100a", "NVIDIA Blackwell (B200, GB200): CUDA kernels; needs CUDA 12.8"}};
 }
 
 llvm::Expected<TargetDescription> resolveTarget(llvm::StringRef name) {
@@ -37,7 +38,7 @@ llvm::Expected<TargetDescription> resolveTarget(llvm::StringRef name) {
     target.description = "x86-64-v3 (AVX2, FMA)";
     return target;
   }
-  if (name == "sm_80" || name == "sm_89" || name == "sm_90a") {
+  if (name == "sm_80" || name == "sm_89" || name == "sm_90a" || name == "sm_100a") {
     for (auto &[known, what] : listTargets())
       if (known == name)
         target.description = what;

@@ -24,7 +24,7 @@ struct TargetDescription {
   std::vector<std::string> isa;
   /// Flags for the C++ compiler that enable exactly those features.
   std::vector<std::string> cxxFlags;
-  /// A CUDA target (sm_80, sm_89, sm_90a): the code is a fatbin of kernels
+  /// A CUDA target (sm_80, sm_89, sm_90a, sm_100a): the code is a fatbin of kernels
   /// and a launch plan, not a host shared object.
   bool cuda = false;
 };
@@ -34,7 +34,7 @@ std::vector<std::pair<std::string, std::string>> listTargets();
 
 /// Resolves --target: `host` is this machine (its AVX-512 extensions
 /// included when present), `host-x86-64-v3` any x86-64 CPU with AVX2 and FMA,
-/// `sm_80`, `sm_89`, `sm_90a` NVIDIA GPUs (docs/cuda.md).
+/// `sm_80`, `sm_89`, `sm_90a`, `sm_100a` NVIDIA GPUs (docs/cuda.md).
 llvm::Expected<TargetDescription> resolveTarget(llvm::StringRef name);
 
 } // namespace r1

@@ -16,7 +16,8 @@ import struct
 import sys
 
 # Per block, after opting in (docs/cuda.md, "Occupancy").
-SMEM_LIMIT = {"sm_80": 163 * 1024, "sm_89": 99 * 1024, "sm_90a": 227 * 1024}
+SMEM_LIMIT = {"sm_80": 163 * 1024, "sm_89": 99 * 1024, "sm_90a": 227 * 1024,
+              "sm_100a": 227 * 1024}
 REQUIRED = {"name", "registers", "spill_stores", "spill_loads", "shared_bytes", "occupancy"}
 
 
@@ -55,7 +56,7 @@ def main():
     reports = sorted(glob.glob(os.path.join(directory, "*.json")))
     order = ["qwen2-tiny", "llama-tiny", "dsv3-tiny", "dsv3-tiny-fp8"]
     reports.sort(key=lambda p: (order.index(os.path.basename(p).split(".")[0]),
-                                ["sm_80", "sm_89", "sm_90a"].index(os.path.basename(p).split(".")[1])))
+                                ["sm_80", "sm_89", "sm_90a", "sm_100a"].index(os.path.basename(p).split(".")[1])))
     for path in reports:
         model, target = os.path.basename(path).split(".")[:2]
         report = json.load(open(path))

@@ -5,7 +5,7 @@ Usage: gpu_goldens.py BIN_DIR SHARED_DIR WORK_DIR
 
 Skips (exit 77) when `nvidia-smi` finds no GPU or ../shared is absent.
 Otherwise compiles every tiny model for the GPU's own target (sm_80 for
-compute capability 8.0-8.7, sm_89, sm_90a), runs each on the GPU with
+compute capability 8.0-8.7, sm_89, sm_90a, sm_100a for 10.0), runs each on the GPU with
 r1run through run_golden.py against DeepSeek's / PyTorch's goldens, short
 and long prompts, and once more one token at a time (decode kernels and the
 CUDA graph) against one prefill.
@@ -29,6 +29,8 @@ def gpu_target():
         return None, "nvidia-smi finds no GPU"
     cap, name = [x.strip() for x in run.stdout.splitlines()[0].split(",", 1)]
     major, minor = cap.split(".")
+    if cap == "10.0":  # B200/GB200; sm_100a cubins do not run on 10.x others
+        return "sm_100a", name
     if major == "9":
         return "sm_90a", name
     if major == "8":

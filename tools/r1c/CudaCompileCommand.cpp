@@ -196,7 +196,7 @@ CommandRunner addCudaCompileCommand(CLI::App &app) {
   cmd->add_option("FILE", args->source, "CUDA C++ source")->required();
   cmd->add_option("-o,--output", args->output, "Write the fatbin here")->option_text("FILE");
   cmd->add_option("--target", args->targets,
-                  "sm_80, sm_89 or sm_90a; repeat or separate with commas (default: all three)")
+                  "sm_80, sm_89, sm_90a or sm_100a; repeat or separate with commas (default: all)")
       ->delimiter(',')
       ->option_text("TARGET");
   cmd->add_option("--cuda-path", args->cudaPath,

@@ -57,7 +57,7 @@ CommandRunner addPlanCommand(CLI::App &app) {
     names.push_back(spec.name);
   plan->add_option("--target", args->options.target,
                    "host (this 2-core Zen 4 machine), host-x86-64-v3, sm_80 (A100 80GB),\n"
-                   "sm_89 (L40S), sm_90a (H100 SXM). Default host")
+                   "sm_89 (L40S), sm_90a (H100 SXM), sm_100a (HGX B200). Default host")
       ->option_text(llvm::join(names, "|"));
   plan->add_option("--gpus", args->options.gpus,
                    "Devices the model is split over; bandwidth and FLOP/s scale linearly\n"

@@ -25,7 +25,7 @@ TEST(TargetSpecs, EveryGpuHasItsOccupancyLimits) {
     EXPECT_EQ(t.maxSmemPerBlockBytes, t.smemPerSmBytes - 1024) << t.name;
     EXPECT_EQ(t.maxThreadsPerSm % 32, 0) << t.name;
   }
-  EXPECT_EQ(gpus, 3);
+  EXPECT_EQ(gpus, 4);
 }
 
 TEST(TargetSpecs, PerArchitectureFigures) {
@@ -45,6 +45,16 @@ TEST(TargetSpecs, PerArchitectureFigures) {
   EXPECT_EQ(h100.maxSmemPerBlockBytes, 227 * 1024);
   EXPECT_EQ(h100.tensorCores, "wgmma bf16+fp8");
   EXPECT_TRUE(h100.hasFp8TensorCores());
+  // Compute capability 10.0 keeps 9.0's per-SM limits; the B200 has more SMs
+  // and bandwidth.
+  const TargetSpec &b200 = llvm::cantFail(lookupTargetSpec("sm_100a"));
+  EXPECT_EQ(b200.maxThreadsPerSm, 2048);
+  EXPECT_EQ(b200.maxBlocksPerSm, 32);
+  EXPECT_EQ(b200.maxSmemPerBlockBytes, 227 * 1024);
+  EXPECT_EQ(b200.smCount, 148);
+  EXPECT_DOUBLE_EQ(b200.memoryBandwidth, 8e12);
+  EXPECT_EQ(b200.tensorCores, "tcgen05 bf16+fp8+fp4");
+  EXPECT_TRUE(b200.hasFp8TensorCores());
 }
 
 TEST(TargetSpecs, JsonAndTable) {
