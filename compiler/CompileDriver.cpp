@@ -532,6 +532,7 @@ llvm::Error Compiler::package(ModuleOp plan, CompiledCode compiled) {
         {"arena_bytes", intAttr("r1k.arena_bytes")},
         {"kv_bytes_per_token", intAttr("r1k.kv_bytes_per_token")},
         {"weights_bytes", packedWeightBytes(plan)},
+        {"decode_weight_bytes_per_token", decodeWeightBytesPerToken(plan)},
         {"kv_layout", kvLayout(plan)}}},
       {"generation",
        {{"temperature", 0.6}, {"top_p", 0.95}, {"max_new_tokens", 32768},

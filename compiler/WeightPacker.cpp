@@ -111,6 +111,46 @@ uint64_t packedWeightBytes(ModuleOp plan) {
   return total;
 }
 
+uint64_t decodeWeightBytesPerToken(ModuleOp plan) {
+  llvm::StringMap<uint64_t> bytes;
+  for (auto weight : plan.getOps<r1k::PackedWeightOp>())
+    bytes[weight.getSymName()] = bytesOf(weight.getWeightType());
+  uint64_t total = 0;
+  plan.walk([&](r1k::LaunchOp launch) {
+    auto kernel = SymbolTable::lookupNearestSymbolFrom<r1k::KernelOp>(launch,
+                                                                      launch.getKernelAttr());
+    if (!kernel)
+      return;
+    // The share of each weight one decode row reads: one row of the
+    // embedding table, top_k of the stacked experts; MLA's absorbed decode
+    // reads kv_b's value rows (v of each head's nope + v) and all of W_UK^T,
+    // its materialized decode all of kv_b and no W_UK^T; all of the others.
+    llvm::StringRef kind = kernel.getKind();
+    size_t kvbWeights = kind == "mla" && kernel.getStr("wtype") == "f8" ? 2 : 1;
+    size_t index = 0;
+    for (auto weight : launch.getWeights().getAsRange<FlatSymbolRefAttr>()) {
+      uint64_t num = 1, den = 1;
+      if (kind == "embed") {
+        den = uint64_t(kernel.getInt("vocab"));
+      } else if (kind == "moe_experts") {
+        num = uint64_t(kernel.getInt("top_k"));
+        den = uint64_t(kernel.getInt("experts"));
+      } else if (kind == "mla") {
+        bool absorbed = kernel.getBool("decode_absorbed");
+        if (index < kvbWeights && absorbed) {
+          num = uint64_t(kernel.getInt("v"));
+          den = uint64_t(kernel.getInt("nope") + kernel.getInt("v"));
+        } else if (index >= kvbWeights && !absorbed) {
+          num = 0;
+        }
+      }
+      total += bytes.lookup(weight.getValue()) * num / den;
+      ++index;
+    }
+  });
+  return total;
+}
+
 namespace {
 
 /// One contiguous piece of a packed weight's source, as the packed type

@@ -42,6 +42,14 @@ llvm::Expected<nlohmann::json> packWeights(mlir::ModuleOp plan, const Checkpoint
 /// Total bytes packWeights will write (for progress and the manifest).
 uint64_t packedWeightBytes(mlir::ModuleOp plan);
 
+/// Bytes of packed weights one decode step reads per token (the manifest's
+/// memory.decode_weight_bytes_per_token, r1run bench's roofline): every
+/// launch's weights, counted per launch, except one row of an embedding
+/// table and top_k / experts of stacked expert weights. An upper bound where
+/// a kernel skips part of a weight (MLA's absorbed decode reads W_UK^T and
+/// kv_b's value rows, not its key rows).
+uint64_t decodeWeightBytesPerToken(mlir::ModuleOp plan);
+
 } // namespace r1
 
 #endif // R1C_COMPILER_WEIGHTPACKER_H

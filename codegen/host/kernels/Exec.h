@@ -90,6 +90,10 @@ struct Exec {
   void *pool = nullptr;
   int32_t threads = 1;
   bool fp32 = false; // R1_PRECISION_FP32: exact weights, fp32 activations
+  /// Integer weights (--quant int8/int4) multiply int8-quantized activations
+  /// in single-row GEMVs (GemvVnni.h); the default precision's choice for
+  /// them, off under R1_PRECISION_FP32.
+  bool intActivations = false;
 
   /// Calls f(task) for every task in [0, tasks). Inline when there is a
   /// single task or thread: parallel_for costs microseconds per call, which

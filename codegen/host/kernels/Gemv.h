@@ -6,12 +6,14 @@
 // K loop is one vector wide (bf16/f16 widened in registers; fp8 and integer
 // codes times their block or group scale). The activation row is prepared
 // once per call (normalized, and on the bf16 dot-product path rounded to
-// bf16) before the tasks start.
+// bf16; for integer weights on AVX512-VNNI quantized to int8, GemvVnni.h)
+// before the tasks start.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1HK_GEMV_H
 #define R1HK_GEMV_H
 
+#include "GemvVnni.h"
 #include "Simd.h"
 
 namespace r1hk {
@@ -204,9 +206,26 @@ struct GemvRow {
   alignas(64) Storage storage;
   const float *xf = nullptr;
   const uint16_t *xb = nullptr; // set on the bf16 dot path
+  VnniRow xq;                   // set on the integer dot path (xq.q)
 
   GemvRow(const Exec &ex, const float *x, const float *gamma, float eps) {
     float scale = kNorm ? rmsScale<K>(x, eps) : 1.0f;
+#if defined(R1HK_HAS_VNNI)
+    if constexpr (kUsesVnni<K, WT>) {
+      if (ex.intActivations) {
+        const float *xs = x;
+        if constexpr (kNorm) {
+          float *f = kOnStack ? storage.f : threadScratch<float, 0>(K);
+          scaleRow<K>(x, scale, gamma, f);
+          xs = f;
+        }
+        uint8_t *buffer = threadScratch<uint8_t, 3>(size_t(vnniRowBytes(K)) + 64);
+        buffer += (64 - reinterpret_cast<uintptr_t>(buffer) % 64) % 64;
+        xq = stageRowVnni<K, WT>(xs, buffer);
+        return;
+      }
+    }
+#endif
 #if defined(R1HK_HAS_DPBF16)
     if (kHasBf16Dot<WT> && !ex.fp32) {
       uint16_t *b = kOnStack ? storage.b : threadScratch<uint16_t, 0>(Kp);
@@ -227,9 +246,20 @@ struct GemvRow {
   }
 
   /// sums[r] = xn . rows[r], r < R (srows: the rows' FP8 or integer scales).
+  /// `ahead`: bytes from each row to the same row of the caller's next block
+  /// of rows, for prefetching where the path does (0: none).
   template <int R>
   void dot(const WElem<WT> *const *rows, float *sums,
-           const ScaleElem<WT> *const *srows = nullptr) const {
+           const ScaleElem<WT> *const *srows = nullptr, int64_t ahead = 0) const {
+#if defined(R1HK_HAS_VNNI)
+    if constexpr (kUsesVnni<K, WT>) {
+      if (xq.q) {
+        gemvDotVnni<K, WT, R>(rows, srows, xq, sums, ahead);
+        return;
+      }
+    }
+#endif
+    (void)ahead;
 #if defined(R1HK_HAS_DPBF16)
     if constexpr (kHasBf16Dot<WT>) {
       if (xb) {

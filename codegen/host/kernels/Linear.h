@@ -64,7 +64,9 @@ void linearGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float 
         srows[i] = scalesOfRow<WT, K>(scales, j);
       }
       float sums[8];
-      row.template dot<8>(rows, sums, srows);
+      // The next 8 rows follow these; prefetch them only inside the span.
+      int64_t ahead = r + 16 <= end ? 8 * rowBytes(WT, K) : 0;
+      row.template dot<8>(rows, sums, srows, ahead);
       for (int64_t i = 0; i < 8 && r + i < end; ++i) {
         float y = sums[i];
         if constexpr (kBias)
@@ -91,7 +93,8 @@ void gatedGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *
         srows[i] = scalesOfRow<WT, K>(scales, j), srows[4 + i] = scalesOfRow<WT, K>(scales, I + j);
       }
       float sums[8];
-      row.template dot<8>(rows, sums, srows);
+      int64_t ahead = i0 + 8 <= end ? 4 * rowBytes(WT, K) : 0; // gate and up rows i0 + 4..
+      row.template dot<8>(rows, sums, srows, ahead);
       siluMulRow(sums, sums + 4, minI(4, end - i0), out + i0);
     }
   });

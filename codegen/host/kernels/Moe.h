@@ -38,6 +38,7 @@
 #define R1HK_MOE_H
 
 #include "Gemm.h"
+#include "GemvVnni.h"
 #include "Elementwise.h"
 #include "Quant.h"
 
@@ -163,6 +164,21 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     quantizeF8Blocks<Hd>(ex, x, n, xq);
     x = xq;
   }
+  // A decode step's (n == 1) expert GEMVs take GemvVnni.h's int8 activations
+  // where the precision allows, as linear's do: x staged once here, each
+  // slot's h row once after step 2.
+#if defined(R1HK_HAS_VNNI)
+  VnniRow xVnni;
+  uint8_t *hVnniBuffer = nullptr;
+  constexpr bool kVnniUp = kUsesVnni<Hd, WT> && !kQuantAct, kVnniDown = kUsesVnni<I, WT> && !kQuantAct;
+  auto aligned = [](uint8_t *p) { return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64; };
+  if constexpr (kVnniUp)
+    if (ex.intActivations && n == 1)
+      xVnni = stageRowVnni<Hd, WT>(x, aligned(threadScratch<uint8_t, 4>(vnniRowBytes(Hd) + 64)));
+  if constexpr (kVnniDown)
+    if (ex.intActivations && n == 1)
+      hVnniBuffer = aligned(threadScratch<uint8_t, 5>(size_t(slots * vnniRowBytes(I)) + 64));
+#endif
 
   // 2. h = silu(gate x) * (up x), per (active expert, 8 rows of I).
   constexpr int64_t Half = kTileRows / 2, tilesI = ceilDiv(I, Half);
@@ -188,6 +204,16 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
                                       srows[q + 3],    srows[Half + q],     srows[Half + q + 1],
                                       srows[Half + q + 2], srows[Half + q + 3]};
         float sums[8];
+#if defined(R1HK_HAS_VNNI)
+        if constexpr (kVnniUp) {
+          if (xVnni.q) {
+            gemvDotVnni<Hd, WT, 8>(r8, s8, xVnni, sums, 0);
+            if (q < count)
+              siluMulRow(sums, sums + 4, minI(4, count - q), h + s0 * I + i0 + q);
+            continue;
+          }
+        }
+#endif
         gemvDotW<Hd, WT, 8>(r8, s8, xr, sums);
         if (q < count)
           siluMulRow(sums, sums + 4, minI(4, count - q), h + s0 * I + i0 + q);
@@ -209,6 +235,17 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
 
   if constexpr (kQuantAct)
     quantizeF8Blocks<I>(ex, h, slots, h);
+#if defined(R1HK_HAS_VNNI)
+  VnniRow *hVnni = nullptr;
+  VnniRow hRows[TopK];
+  if constexpr (kVnniDown) {
+    if (hVnniBuffer && slots <= TopK) {
+      for (int64_t s = 0; s < slots; ++s)
+        hRows[s] = stageRowVnni<I, WT>(h + s * I, hVnniBuffer + s * vnniRowBytes(I));
+      hVnni = hRows;
+    }
+  }
+#endif
 
   // 3. out = sum_e w * (h . down_e^T), per 16 rows of Hd, experts ascending.
   constexpr int64_t tilesH = ceilDiv(Hd, kTileRows);
@@ -237,6 +274,17 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
         }
       };
       if (cnt == 1) {
+#if defined(R1HK_HAS_VNNI)
+        if constexpr (kVnniDown) {
+          if (hVnni) {
+            gemvDotVnni<I, WT, 8>(rows, srows, hVnni[s0], acc, 0);
+            if (count > 8)
+              gemvDotVnni<I, WT, 8>(rows + 8, srows + 8, hVnni[s0], acc + 8, 0);
+            accumulate(s0, 1);
+            continue;
+          }
+        }
+#endif
         gemvDotW<I, WT, 8>(rows, srows, h + s0 * I, acc);
         if (count > 8)
           gemvDotW<I, WT, 8>(rows + 8, srows + 8, h + s0 * I, acc + 8);

@@ -11,6 +11,13 @@
 // The int4 nibble order is checked code by code, and swapped nibbles must
 // make linear fail.
 //
+// Except one case: single-row calls at the default precision on AVX512-VNNI
+// (GemvVnni.h) multiply int8 activation codes. Those are checked against the
+// double reference on the same codes (tight: fp32 rounding, plus a step for
+// a code the kernel's fp32 norm rounds the other way), and against the exact
+// reference within what int8 activations can move a dot: each element off by
+// at most half a step, sum |w| * step / 2.
+//
 //===----------------------------------------------------------------------===//
 #include "KernelTestUtil.h"
 
@@ -67,6 +74,62 @@ void gatedReference(const std::vector<RefDot> &ref, int64_t n, int64_t I, std::v
                                std::fabs(silu) * u.tolerance(false) +
                                1e-6 * std::fabs(silu * u.value);
     }
+}
+
+/// True where a run takes GemvVnni.h's path (int8 activation codes).
+template <int64_t K, WType WT>
+bool usesVnni(bool fp32, int64_t n) {
+  return !fp32 && n == 1 && detail::kUsesVnni<K, WT>;
+}
+
+/// A row as GemvVnni.h quantizes it: per 32 elements, codes round(x * 127 /
+/// amax) in fp32 arithmetic, worth code * amax / 127; `step` gets each
+/// element's amax / 127.
+std::vector<double> vnniActivations(const std::vector<double> &xn, std::vector<double> &step) {
+  std::vector<double> out(xn.size());
+  step.assign(xn.size(), 0.0);
+  for (size_t b = 0; b < xn.size(); b += 32) {
+    float amax = 0;
+    for (size_t k = b; k < b + 32; ++k)
+      amax = std::max(amax, std::fabs(float(xn[k])));
+    float sx = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+    for (size_t k = b; k < b + 32; ++k) {
+      out[k] = double(std::nearbyint(float(xn[k]) * inv)) * double(sx);
+      step[k] = double(sx);
+    }
+  }
+  return out;
+}
+
+/// For a one-row VNNI run of row x: per weight row j, the dot on the int8
+/// activations (quant, with its tolerance) and the tolerance against the
+/// exact dot.
+struct VnniRef {
+  std::vector<double> quant, quantTol, exactTol;
+};
+VnniRef vnniReference(const float *x, int64_t K, const std::vector<double> &w, int64_t rows,
+                      const float *gamma) {
+  std::vector<double> xn = refNorm(x, K, gamma, kEps);
+  if (!gamma)
+    for (int64_t k = 0; k < K; ++k)
+      xn[size_t(k)] = x[k];
+  std::vector<double> step;
+  std::vector<double> xq = vnniActivations(xn, step);
+  VnniRef ref;
+  for (int64_t j = 0; j < rows; ++j) {
+    RefDot dot;
+    double moved = 0, wmax = 0, smax = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      double wk = w[size_t(j * K + k)];
+      dot.add(xq[size_t(k)], wk);
+      moved += std::fabs(wk) * step[size_t(k)] / 2;
+      wmax = std::max(wmax, std::fabs(wk)), smax = std::max(smax, step[size_t(k)]);
+    }
+    ref.quant.push_back(dot.value);
+    ref.quantTol.push_back(dot.tolerance(false) + (gamma ? 2 * wmax * smax : 0.0));
+    ref.exactTol.push_back(moved + dot.tolerance(false));
+  }
+  return ref;
 }
 
 std::string label(const char *kernel, int64_t K, WType wt, int64_t n, bool fp32, int kRows,
@@ -130,6 +193,14 @@ void checkLinear(std::vector<int64_t> ns) {
     TestPool serial(1);
     const std::vector<float> f32 = runLinear<0, K, WType::F32, kBias, kNorm, N...>(
         serial.exec(true), x, n, wf.data(), nullptr, b, g);
+    VnniRef vnni;
+    if (n == 1 && detail::kUsesVnni<K, WT>) {
+      vnni = vnniReference(x.data(), K, w.value, total, g);
+      for (int64_t j = 0; j < total; ++j) {
+        vnni.quant[size_t(j)] += kBias ? bias[size_t(j)] : 0.0;
+        vnni.quantTol[size_t(j)] += 1e-6 * std::fabs(vnni.quant[size_t(j)]); // the bias add
+      }
+    }
     forEachRun(n, [&](const Exec &ex, bool fp32, int kRows, int threads) {
       const uint8_t *codes = w.raw.data();
       const uint16_t *scales = w.scales.data();
@@ -137,6 +208,11 @@ void checkLinear(std::vector<int64_t> ns) {
           kRows == 1 ? runLinear<1, K, WT, kBias, kNorm, N...>(ex, x, n, codes, scales, b, g)
                      : runLinear<0, K, WT, kBias, kNorm, N...>(ex, x, n, codes, scales, b, g);
       std::string what = label("linear", K, WT, n, fp32, kRows, threads);
+      if (usesVnni<K, WT>(fp32, n)) {
+        expectClose(got.data(), vnni.quant, vnni.quantTol, what + " int8 activations");
+        expectClose(got.data(), want, vnni.exactTol, what + " int8 activations vs exact");
+        return;
+      }
       expectClose(got.data(), want, tol, what);
       EXPECT_TRUE(sameBits(got, f32)) << what << ": differs from f32 dequantized weights";
     });
@@ -165,11 +241,33 @@ void checkGated(std::vector<int64_t> ns) {
     TestPool serial(1);
     const std::vector<float> f32 =
         runGated<0, K, I, WType::F32, kNorm>(serial.exec(true), x, n, wf.data(), nullptr, g);
+    // One VNNI row: silu(g) * u on the int8-activation dots; tolerances as
+    // gatedReference propagates them (d silu / dg within [-0.1, 1.1]).
+    std::vector<double> vWant, vTol, vExactTol;
+    if (n == 1 && detail::kUsesVnni<K, WT>) {
+      VnniRef v = vnniReference(x.data(), K, w.value, 2 * I, g);
+      for (int64_t i = 0; i < I; ++i) {
+        double gv = v.quant[size_t(i)], uv = v.quant[size_t(I + i)];
+        double silu = gv / (1.0 + std::exp(-gv));
+        vWant.push_back(silu * uv);
+        auto spread = [&](const std::vector<double> &t) {
+          return 1.1 * std::fabs(uv) * t[size_t(i)] + std::fabs(silu) * t[size_t(I + i)] +
+                 1.1 * t[size_t(i)] * t[size_t(I + i)] + 1e-6 * std::fabs(silu * uv);
+        };
+        vTol.push_back(spread(v.quantTol));
+        vExactTol.push_back(spread(v.exactTol) + tol[size_t(i)]);
+      }
+    }
     forEachRun(n, [&](const Exec &ex, bool fp32, int kRows, int threads) {
       std::vector<float> got =
           kRows == 1 ? runGated<1, K, I, WT, kNorm>(ex, x, n, w.raw.data(), w.scales.data(), g)
                      : runGated<0, K, I, WT, kNorm>(ex, x, n, w.raw.data(), w.scales.data(), g);
       std::string what = label("gatedLinear", K, WT, n, fp32, kRows, threads);
+      if (usesVnni<K, WT>(fp32, n)) {
+        expectClose(got.data(), vWant, vTol, what + " int8 activations");
+        expectClose(got.data(), want, vExactTol, what + " int8 activations vs exact");
+        return;
+      }
       expectClose(got.data(), want, tol, what);
       EXPECT_TRUE(sameBits(got, f32)) << what << ": differs from f32 dequantized weights";
     });
@@ -203,7 +301,11 @@ void checkExperts(std::vector<int64_t> ns) {
     std::vector<int32_t> ids;
     randomRoutes(n, E, TopK, rng, ids, w);
     // Reference: per (token, k), h = silu(gate x) * (up x), out += w * down h.
-    std::vector<double> want(size_t(n * Hd), 0.0), tol(size_t(n * Hd), 1e-6);
+    // vnniTol: what int8 activations (a decode step at the default
+    // precision, GemvVnni.h) may add: x's half steps through gate and up,
+    // then h's (its block amax grown by h's own error) through down.
+    std::vector<double> want(size_t(n * Hd), 0.0), tol(size_t(n * Hd), 1e-6),
+        vnniTol(size_t(n * Hd), 0.0);
     for (int64_t t = 0; t < n; ++t)
       for (int64_t k = 0; k < TopK; ++k) {
         const int64_t e = ids[size_t(t * TopK + k)];
@@ -211,19 +313,46 @@ void checkExperts(std::vector<int64_t> ns) {
         std::vector<float> xt(x.begin() + t * Hd, x.begin() + (t + 1) * Hd);
         std::vector<double> gateUp(gu.value.begin() + e * 2 * I * Hd,
                                    gu.value.begin() + (e + 1) * 2 * I * Hd);
+        std::vector<RefDot> gu1 = referenceDots(xt, 1, Hd, gateUp, 2 * I, nullptr);
         std::vector<double> h, htol;
-        gatedReference(referenceDots(xt, 1, Hd, gateUp, 2 * I, nullptr), 1, I, h, htol);
+        gatedReference(gu1, 1, I, h, htol);
+        std::vector<double> dh(size_t(I), 0.0), hstep(size_t(I), 0.0);
+        if (n == 1) {
+          std::vector<double> xd(xt.begin(), xt.end()), xstep;
+          vnniActivations(xd, xstep);
+          for (int64_t i = 0; i < I; ++i) {
+            double dg = 0, du = 0;
+            for (int64_t j = 0; j < Hd; ++j) {
+              dg += std::fabs(gateUp[size_t(i * Hd + j)]) * xstep[size_t(j)] / 2;
+              du += std::fabs(gateUp[size_t((I + i) * Hd + j)]) * xstep[size_t(j)] / 2;
+            }
+            if (!detail::kUsesVnni<Hd, WT>)
+              dg = du = 0;
+            double g = gu1[size_t(i)].value, u = gu1[size_t(I + i)].value;
+            double silu = g / (1.0 + std::exp(-g));
+            dh[size_t(i)] = 1.1 * std::fabs(u) * dg + std::fabs(silu) * du + 1.1 * dg * du;
+          }
+          for (int64_t b = 0; b < I && detail::kUsesVnni<I, WT>; b += 32) {
+            double amax = 0;
+            for (int64_t i = b; i < b + 32; ++i)
+              amax = std::max(amax, std::fabs(h[size_t(i)]) + dh[size_t(i)] + htol[size_t(i)]);
+            for (int64_t i = b; i < b + 32; ++i)
+              hstep[size_t(i)] = amax / 127 / 2 * (1 + 1e-6);
+          }
+        }
         for (int64_t r = 0; r < Hd; ++r) {
           RefDot d;
-          double propagated = 0;
+          double propagated = 0, moved = 0;
           for (int64_t i = 0; i < I; ++i) {
             double wd = dn.value[size_t((e * Hd + r) * I + i)];
             d.add(h[size_t(i)], wd);
             propagated += htol[size_t(i)] * std::fabs(wd);
+            moved += (dh[size_t(i)] + hstep[size_t(i)]) * std::fabs(wd);
           }
           want[size_t(t * Hd + r)] += wk * d.value;
           tol[size_t(t * Hd + r)] +=
               wk * (d.tolerance(false) + propagated) + 1e-6 * std::fabs(wk * d.value);
+          vnniTol[size_t(t * Hd + r)] += wk * moved;
         }
       }
     auto run = [&](const Exec &ex, WType wt) {
@@ -244,6 +373,13 @@ void checkExperts(std::vector<int64_t> ns) {
       std::vector<float> got = run(pool.exec(fp32), WT);
       std::string what = std::string("moeExperts ") + name(WT) + " n=" + std::to_string(n) +
                          " threads=" + std::to_string(threads) + (fp32 ? " fp32" : " default");
+      if (!fp32 && n == 1 && (detail::kUsesVnni<Hd, WT> || detail::kUsesVnni<I, WT>)) {
+        std::vector<double> loose(tol);
+        for (size_t i = 0; i < loose.size(); ++i)
+          loose[i] += vnniTol[i];
+        expectClose(got.data(), want, loose, what + " int8 activations");
+        continue;
+      }
       expectClose(got.data(), want, tol, what);
       EXPECT_TRUE(sameBits(got, f32)) << what << ": differs from f32 dequantized weights";
     }
@@ -370,6 +506,15 @@ TEST(IntLinear, I4G64ChunkedK) { checkLinear<1088, WType::I4G64, true, true, 17>
 // K beyond the stack row limit: the decode row lives in a per-thread buffer.
 TEST(IntLinear, I4G128LongRow) { checkLinear<16512, WType::I4G128, false, true, 12>({1, 5}); }
 
+// Rows whose K fits GemvVnni.h's blocks (64 codes for int8, 128 for int4)
+// take that path in single-row default-precision runs; these add its group
+// patterns not covered above: 2 int8 groups or 4 int4 groups per block.
+TEST(IntLinear, I8G32VnniBlocks) { checkLinear<256, WType::I8G32, true, true, 33, 17>(kRowCounts); }
+TEST(IntLinear, I4G32VnniBlocks) { checkLinear<256, WType::I4G32, false, true, 40>(kRowCounts); }
+TEST(IntLinear, I4G64VnniBlocks) { checkLinear<384, WType::I4G64, true, false, 24, 9>(kRowCounts); }
+TEST(IntGatedLinear, I4G32VnniBlocksNorm) { checkGated<256, 20, WType::I4G32, true>(kRowCounts); }
+TEST(IntGatedLinear, I8G32VnniBlocks) { checkGated<128, 17, WType::I8G32, false>(kRowCounts); }
+
 TEST(IntGatedLinear, I8G32ThreeGroupsNorm) { checkGated<96, 33, WType::I8G32, true>(kRowCounts); }
 TEST(IntGatedLinear, I4G32OneGroup) { checkGated<32, 17, WType::I4G32, false>(kRowCounts); }
 TEST(IntGatedLinear, I8G64OneGroup) { checkGated<64, 20, WType::I8G64, false>(kRowCounts); }
@@ -386,6 +531,8 @@ TEST(IntMoeExperts, I4G32) { checkExperts<6, 2, 96, 64, WType::I4G32>({1, 5, 37}
 TEST(IntMoeExperts, I8G64) { checkExperts<4, 2, 192, 64, WType::I8G64>({1, 5, 37}); }
 TEST(IntMoeExperts, I4G64) { checkExperts<4, 2, 64, 192, WType::I4G64>({1, 5, 37}); }
 TEST(IntMoeExperts, I4G128) { checkExperts<8, 3, 384, 128, WType::I4G128>({1, 5, 37}); }
+TEST(IntMoeExperts, I4G32VnniBlocks) { checkExperts<8, 3, 256, 128, WType::I4G32>({1, 5}); }
+TEST(IntMoeExperts, I8G32VnniBlocks) { checkExperts<6, 2, 128, 192, WType::I8G32>({1, 5}); }
 TEST(IntMoeExperts, I8G128ManyTokens) { checkExperts<4, 2, 128, 256, WType::I8G128>({1, 300}); }
 
 } // namespace

@@ -47,7 +47,10 @@ struct TestPool {
   }
 
   explicit TestPool(int threads_) : threads(threads_) {}
-  Exec exec(bool fp32) { return Exec{&TestPool::parallelFor, this, threads, fp32}; }
+  /// The kernels as a step at that precision runs them: fp32, or the
+  /// default/bf16 modes (bf16 dot products, int8 activations for integer
+  /// weights).
+  Exec exec(bool fp32) { return Exec{&TestPool::parallelFor, this, threads, fp32, !fp32}; }
 };
 
 inline const char *name(WType wt) {

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Checks `r1run bench --json` of a dense model against its manifest.
+
+Usage: check_bench.py BENCH.json MANIFEST.json PROMPT GEN
+
+The bytes one decode token reads, recomputed from the manifest's weight list
+(independently of the compiler's decode_weight_bytes_per_token): every
+weight once, except the embedding table, of which the lookup reads one row
+and a tied head (no lm_head weight) all of it; plus the KV cache rows
+attention reads, kv_bytes_per_token x (PROMPT + (GEN + 1) / 2) on average.
+Then the roofline arithmetic: bandwidth / bytes vs decode tokens/s. Prints
+one line per check.
+"""
+import json
+import sys
+
+
+def main():
+    bench = json.load(open(sys.argv[1]))
+    manifest = json.load(open(sys.argv[2]))
+    prompt, gen = int(sys.argv[3]), int(sys.argv[4])
+    weights = manifest["weights"]
+    vocab = manifest["model"]["vocab_size"]
+    embed = [w for w in weights if w["name"].startswith("model.embed_tokens.weight")]
+    head = [w for w in weights if w["name"].startswith("lm_head.weight")]
+    assert len(embed) == 1, [w["name"] for w in weights]
+    total = sum(w["bytes"] for w in weights)
+    table = embed[0]["bytes"]
+    weight_bytes = total - table + table // vocab + (0 if head else table)
+    kv = manifest["memory"]["kv_bytes_per_token"] * (prompt + (gen + 1) / 2)
+    want = round(weight_bytes + kv)
+    got = bench["bytes_per_decode_token"]
+    print("bytes_per_decode_token", "matches" if got == want else f"MISMATCH {got} != {want}",
+          "the manifest" + (" (tied head)" if not head else ""))
+    bandwidth = bench["bandwidth_gb_per_s"]
+    decode = bench["decode_tokens_per_s"]["median"]
+    roofline = bandwidth * 1e9 / got
+    fraction = decode / roofline
+    ok = bandwidth > 1 and abs(fraction - bench["roofline_fraction"]) < 0.01
+    print("roofline_fraction", "is decode / (bandwidth / bytes)" if ok else
+          f"WRONG: {bench['roofline_fraction']} vs {fraction:.3f} (bandwidth {bandwidth})")
+    for key in ("prefill_tokens_per_s", "decode_tokens_per_s"):
+        s = bench[key]
+        print(key, "ordered" if 0 < s["min"] <= s["median"] <= s["max"] else f"BAD {s}")
+
+
+if __name__ == "__main__":
+    main()
