@@ -207,7 +207,9 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
 #if defined(R1HK_HAS_VNNI)
         if constexpr (kVnniUp) {
           if (xVnni.q) {
-            gemvDotVnni<Hd, WT, 8>(r8, s8, xVnni, sums, 0);
+            // Prefetch the next 4 gate and up rows (this task's next step,
+            // or the next task's first: the rows are contiguous).
+            gemvDotVnni<Hd, WT, 8>(r8, s8, xVnni, sums, 4 * rowBytes(WT, Hd));
             if (q < count)
               siluMulRow(sums, sums + 4, minI(4, count - q), h + s0 * I + i0 + q);
             continue;
@@ -277,9 +279,11 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
 #if defined(R1HK_HAS_VNNI)
         if constexpr (kVnniDown) {
           if (hVnni) {
-            gemvDotVnni<I, WT, 8>(rows, srows, hVnni[s0], acc, 0);
+            // Prefetch the same rows of the next active expert, read next.
+            int64_t ahead = a + 1 < nActive ? (active[a + 1] - e) * Hd * rowBytes(WT, I) : 0;
+            gemvDotVnni<I, WT, 8>(rows, srows, hVnni[s0], acc, ahead);
             if (count > 8)
-              gemvDotVnni<I, WT, 8>(rows + 8, srows + 8, hVnni[s0], acc + 8, 0);
+              gemvDotVnni<I, WT, 8>(rows + 8, srows + 8, hVnni[s0], acc + 8, ahead);
             accumulate(s0, 1);
             continue;
           }
