@@ -66,7 +66,24 @@ const std::array<float, 256> &e4m3Table() {
 
 /// One checkpoint row as f32.
 void decodeRow(const RowConversion &c, int64_t row, const uint8_t *in, float *out) {
-  if (c.from == DType::F8E4M3) { // the block scale changes every blockCols columns
+  switch (c.from) {
+  case DType::BF16:
+    for (int64_t k = 0; k < c.cols; ++k) {
+      uint16_t bits;
+      std::memcpy(&bits, in + 2 * k, 2);
+      out[k] = bf16ToF32(bits);
+    }
+    return;
+  case DType::F16: {
+    const std::vector<float> &f16 = f16Table();
+    for (int64_t k = 0; k < c.cols; ++k) {
+      uint16_t bits;
+      std::memcpy(&bits, in + 2 * k, 2);
+      out[k] = f16[bits];
+    }
+    return;
+  }
+  case DType::F8E4M3: { // the block scale changes every blockCols columns
     const std::array<float, 256> &e4m3 = e4m3Table();
     int64_t scaleCols = (c.cols + c.blockCols - 1) / c.blockCols;
     const float *scales = &c.blockScales[size_t(row / c.blockRows * scaleCols)];
@@ -77,39 +94,9 @@ void decodeRow(const RowConversion &c, int64_t row, const uint8_t *in, float *ou
     }
     return;
   }
-  if (c.from == DType::F16) {
-    const std::vector<float> &f16 = f16Table();
-    for (int64_t k = 0; k < c.cols; ++k) {
-      uint16_t bits;
-      std::memcpy(&bits, in + 2 * k, 2);
-      out[k] = f16[bits];
-    }
+  default: // F32
+    std::memcpy(out, in, size_t(c.cols) * 4);
     return;
-  }
-  for (int64_t k = 0; k < c.cols; ++k) {
-    switch (c.from) {
-    case DType::BF16: {
-      uint16_t bits;
-      std::memcpy(&bits, in + 2 * k, 2);
-      out[k] = bf16ToF32(bits);
-      break;
-    }
-    case DType::F16: {
-      uint16_t bits;
-      std::memcpy(&bits, in + 2 * k, 2);
-      out[k] = convertWithApFloat(llvm::APFloat::IEEEhalf(), bits, 16);
-      break;
-    }
-    case DType::F8E4M3: {
-      int64_t scaleCols = (c.cols + c.blockCols - 1) / c.blockCols;
-      float scale = c.blockScales[size_t(row / c.blockRows * scaleCols + k / c.blockCols)];
-      out[k] = convertWithApFloat(llvm::APFloat::Float8E4M3FN(), in[k], 8) * scale;
-      break;
-    }
-    default: // F32
-      std::memcpy(&out[k], in + 4 * k, 4);
-      break;
-    }
   }
 }
 

@@ -210,22 +210,6 @@ struct GemvRow {
 
   GemvRow(const Exec &ex, const float *x, const float *gamma, float eps) {
     float scale = kNorm ? rmsScale<K>(x, eps) : 1.0f;
-#if defined(R1HK_HAS_VNNI)
-    if constexpr (kUsesVnni<K, WT>) {
-      if (ex.intActivations) {
-        const float *xs = x;
-        if constexpr (kNorm) {
-          float *f = kOnStack ? storage.f : threadScratch<float, 0>(K);
-          scaleRow<K>(x, scale, gamma, f);
-          xs = f;
-        }
-        uint8_t *buffer = threadScratch<uint8_t, 3>(size_t(vnniRowBytes(K)) + 64);
-        buffer += (64 - reinterpret_cast<uintptr_t>(buffer) % 64) % 64;
-        xq = stageRowVnni<K, WT>(xs, buffer);
-        return;
-      }
-    }
-#endif
 #if defined(R1HK_HAS_DPBF16)
     if (kHasBf16Dot<WT> && !ex.fp32) {
       uint16_t *b = kOnStack ? storage.b : threadScratch<uint16_t, 0>(Kp);
@@ -243,6 +227,12 @@ struct GemvRow {
       (void)gamma, (void)eps;
       xf = x;
     }
+#if defined(R1HK_HAS_VNNI)
+    // Integer weights: the normalized row, quantized (GemvVnni.h).
+    if constexpr (kUsesVnni<K, WT>)
+      if (ex.intActivations)
+        xq = stageRowVnni<K, WT>(xf, vnniScratch<3>(vnniRowBytes(K)));
+#endif
   }
 
   /// sums[r] = xn . rows[r], r < R (srows: the rows' FP8 or integer scales).

@@ -171,13 +171,12 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   VnniRow xVnni;
   uint8_t *hVnniBuffer = nullptr;
   constexpr bool kVnniUp = kUsesVnni<Hd, WT> && !kQuantAct, kVnniDown = kUsesVnni<I, WT> && !kQuantAct;
-  auto aligned = [](uint8_t *p) { return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64; };
   if constexpr (kVnniUp)
     if (ex.intActivations && n == 1)
-      xVnni = stageRowVnni<Hd, WT>(x, aligned(threadScratch<uint8_t, 4>(vnniRowBytes(Hd) + 64)));
+      xVnni = stageRowVnni<Hd, WT>(x, vnniScratch<4>(vnniRowBytes(Hd)));
   if constexpr (kVnniDown)
     if (ex.intActivations && n == 1)
-      hVnniBuffer = aligned(threadScratch<uint8_t, 5>(size_t(slots * vnniRowBytes(I)) + 64));
+      hVnniBuffer = vnniScratch<5>(slots * vnniRowBytes(I));
 #endif
 
   // 2. h = silu(gate x) * (up x), per (active expert, 8 rows of I).
