@@ -26,20 +26,26 @@ r1c=$build/bin/r1c r1run=$build/bin/r1run
 # the checkpoint's types), and llama.cpp's figures from issue 7 (commit
 # 34af94cd, AVX-512 build, 2 threads, same machine kind, median memory read
 # bandwidth 33.7 GB/s): prefill pp128 t/s, decode tg64 t/s, decode roofline.
-declare -A shape config quant llama_pp llama_tg llama_roof
+declare -A shape config quant precision llama_pp llama_tg llama_roof
 qwen_config=$root/models/configs/DeepSeek-R1-Distill-Qwen-1.5B.json
 v2_config=$root/bench/configs/deepseek-v2-lite-shape-fp8.json
 for r in qwen-bf16 qwen-int8 qwen-int4; do shape[$r]=qwen-1.5b config[$r]=$qwen_config; done
 for r in v2lite-int8 v2lite-int4; do shape[$r]=v2-lite config[$r]=$v2_config; done
 quant[qwen-bf16]="" quant[qwen-int8]=int8 quant[qwen-int4]=int4
 quant[v2lite-int8]=int8 quant[v2lite-int4]=int4
+# BF16 runs in bf16 mode: activations rounded to bf16 in dot products, as
+# llama.cpp does for BF16 weights (r1c's default keeps them fp32). The
+# integer rows use the default (int8 activations in decode, bf16 on AMX
+# tiles in prefill), as llama.cpp's Q8_0 activations do.
+for r in qwen-bf16 qwen-int8 qwen-int4 v2lite-int8 v2lite-int4; do precision[$r]=default; done
+precision[qwen-bf16]=bf16
 llama_pp[qwen-bf16]=101 llama_tg[qwen-bf16]=10.2 llama_roof[qwen-bf16]=10.9
 llama_pp[qwen-int8]=71 llama_tg[qwen-int8]=15.8 llama_roof[qwen-int8]=20.5
 llama_pp[qwen-int4]=98 llama_tg[qwen-int4]=25.6 llama_roof[qwen-int4]=36.2
 llama_pp[v2lite-int8]=24.0 llama_tg[v2lite-int8]=10.3 llama_roof[v2lite-int8]=12.9
 llama_pp[v2lite-int4]=35.5 llama_tg[v2lite-int4]=17.7 llama_roof[v2lite-int4]=23.4
 declare -A label
-label[qwen-bf16]="R1-Distill-Qwen-1.5B, BF16" label[qwen-int8]="R1-Distill-Qwen-1.5B, int8 g32 (8.5 bits)"
+label[qwen-bf16]="R1-Distill-Qwen-1.5B, BF16 (--precision bf16)" label[qwen-int8]="R1-Distill-Qwen-1.5B, int8 g32 (8.5 bits)"
 label[qwen-int4]="R1-Distill-Qwen-1.5B, int4 g32 (4.5 bits)"
 label[v2lite-int8]="DeepSeek-V2-Lite shape, int8 g32" label[v2lite-int4]="DeepSeek-V2-Lite shape, int4 g32"
 
@@ -57,8 +63,9 @@ for r in $rows; do
   fi
   echo "== bench $r" >&2
   "$r1run" bench "$artifact" --threads "$threads" --repeat "$repeat" --prompt-tokens "$prompt" \
+    --precision "${precision[$r]}" \
     --gen-tokens "$gen" --ctx $((prompt + gen)) --json > "$work/$r.json"
-  jq -c '{prefill: .prefill_tokens_per_s, decode: .decode_tokens_per_s, bw: .bandwidth_gb_per_s,
+  jq -c '{amx, prefill: .prefill_tokens_per_s, decode: .decode_tokens_per_s, bw: .bandwidth_gb_per_s,
           roof: .roofline_fraction, bytes: .bytes_per_decode_token}' "$work/$r.json" >&2
 done
 
@@ -66,8 +73,8 @@ done
 # (r1c's from the bandwidth it measured; llama.cpp's at the issue's 33.7 GB/s).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 table=$(
-  echo "| model shape (random weights) | r1c prefill pp$prompt t/s (min-max) | llama.cpp pp128 | ratio | r1c decode tg$gen t/s (min-max) | llama.cpp tg64 | ratio | MB read per decode token | bandwidth GB/s (same run) | r1c roofline t/s | r1c at roofline | llama.cpp at its roofline (33.7 GB/s) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| model shape (random weights) | r1c prefill pp$prompt t/s (min-max) | AMX | llama.cpp pp128 | ratio | r1c decode tg$gen t/s (min-max) | llama.cpp tg64 | ratio | MB read per decode token | bandwidth GB/s (same run) | r1c roofline t/s | r1c at roofline | llama.cpp at its roofline (33.7 GB/s) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for r in $rows; do
     j=$work/$r.json
     pp=$(jq -r '.prefill_tokens_per_s.median' "$j") tg=$(jq -r '.decode_tokens_per_s.median' "$j")
@@ -77,7 +84,8 @@ table=$(
     roof=$(awk -v bw="$bw" -v b="$bytes" 'BEGIN { printf "%.1f", bw * 1e9 / b }')
     frac=$(jq -r '.roofline_fraction * 100 | round' "$j")
     lfrac=$(awk -v t="${llama_tg[$r]}" -v f="${llama_roof[$r]}" 'BEGIN { printf "%d", 100 * t / f + 0.5 }')
-    echo "| ${label[$r]} | $pp ($pps) | ${llama_pp[$r]} | $(ratio "$pp" "${llama_pp[$r]}") | $tg ($tgs) | ${llama_tg[$r]} | $(ratio "$tg" "${llama_tg[$r]}") | $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') | $bw | $roof | $frac% | $lfrac% |"
+    amx=$(jq -r 'if .amx then "yes" else "no" end' "$j")
+    echo "| ${label[$r]} | $pp ($pps) | $amx | ${llama_pp[$r]} | $(ratio "$pp" "${llama_pp[$r]}") | $tg ($tgs) | ${llama_tg[$r]} | $(ratio "$tg" "${llama_tg[$r]}") | $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') | $bw | $roof | $frac% | $lfrac% |"
   done
 )
 stamp="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs, $threads threads; $(date -u +%Y-%m-%d); r1c $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes'); \`bench/cpu.sh\` with REPEAT=$repeat PROMPT=$prompt GEN=$gen"

@@ -365,6 +365,7 @@ Compiler::compileHost(ModuleOp plan, const std::string &source, const std::strin
   out.target = {{"name", target.name},
                 {"description", target.description},
                 {"isa", target.isa},
+                {"optional_isa", target.optionalIsa},
                 {"cxx", cxx.path},
                 {"cxx_flags", llvm::join(baseCxxFlags(), " ") + " " +
                                   llvm::join(target.cxxFlags, " ")}};

@@ -69,6 +69,14 @@ llvm::Expected<TargetDescription> resolveTarget(llvm::StringRef name) {
     target.cxxFlags.push_back(flag);
     target.description += std::string(" +") + feature;
   }
+  // AMX tiles for prefill (codegen/host/kernels/GemmAmx.h): enabled for the
+  // compiler wherever the kernels have AVX-512 BF16, used only where the
+  // running CPU and OS allow, so the artifact still runs on CPUs without.
+  if (llvm::is_contained(target.isa, "avx512bf16")) {
+    target.optionalIsa = {"amx-tile", "amx-bf16"};
+    target.cxxFlags.insert(target.cxxFlags.end(), {"-mamx-tile", "-mamx-bf16"});
+    target.description += ", AMX bf16 tiles where the CPU allows";
+  }
   return target;
 }
 

@@ -22,6 +22,9 @@ struct TargetDescription {
   std::string description;
   /// CPU features the code requires (names of runtime/CpuFeatures.h).
   std::vector<std::string> isa;
+  /// CPU features the code uses only where the running CPU and OS allow
+  /// them (checked at run time, with a fallback): not required to load.
+  std::vector<std::string> optionalIsa;
   /// Flags for the C++ compiler that enable exactly those features.
   std::vector<std::string> cxxFlags;
   /// A CUDA target (sm_80, sm_89, sm_90a, sm_100a): the code is a fatbin of kernels

@@ -61,6 +61,9 @@ void parseTarget(ManifestFields &f, const json &root, ModelManifest &m) {
     return;
   m.targetName = f.string(*target, "target", "name", false).value_or("");
   m.isa = f.stringList(*target, "target", "isa").value_or(std::vector<std::string>{});
+  if (target->contains("optional_isa"))
+    m.optionalIsa =
+        f.stringList(*target, "target", "optional_isa").value_or(std::vector<std::string>{});
   m.cxx = f.string(*target, "target", "cxx", false).value_or("");
   m.cxxFlags = f.string(*target, "target", "cxx_flags", false).value_or("");
   m.targetKind = f.string(*target, "target", "kind", false).value_or("host");

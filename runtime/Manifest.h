@@ -51,6 +51,8 @@ struct ModelManifest {
   /// and the launch plan in "cuda", runtime/cuda/CudaPlan.h).
   std::string targetKind = "host";
   std::vector<std::string> isa;
+  /// Features the code uses where the CPU allows (AMX), not required.
+  std::vector<std::string> optionalIsa;
   std::string cxx;
   std::string cxxFlags;
 

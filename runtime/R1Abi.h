@@ -23,10 +23,14 @@ extern "C" {
 enum r1_precision {
   R1_PRECISION_DEFAULT = 0, /* what the artifact recommends: FP32, except that integer weights
                                (r1c compile --quant int8|int4) multiply int8-quantized
-                               activations in decode where the CPU has AVX512-VNNI */
+                               activations in decode where the CPU has AVX512-VNNI and
+                               bf16 activations and weights on AMX tiles in prefill where
+                               the CPU allows AMX */
   R1_PRECISION_FP32 = 1,    /* fp32 activations and accumulation: the reference mode */
   R1_PRECISION_BF16 = 2,    /* activations rounded to bf16 inside dot products where the CPU
-                               has AVX512-BF16 (faster prefill; ~0.2% relative error) */
+                               has AVX512-BF16, and prefill on AMX tiles (weights rounded to
+                               bf16) where it allows AMX (faster prefill; ~0.2-0.4% relative
+                               error) */
 };
 
 /* Runs fn(task, data) for task in [0, num_tasks) on the runtime's threads and

@@ -12,6 +12,7 @@ Then the roofline arithmetic: bandwidth / bytes vs decode tokens/s. Prints
 one line per check.
 """
 import json
+import os
 import sys
 
 
@@ -42,6 +43,25 @@ def main():
     for key in ("prefill_tokens_per_s", "decode_tokens_per_s"):
         s = bench[key]
         print(key, "ordered" if 0 < s["min"] <= s["median"] <= s["max"] else f"BAD {s}")
+    # Prefill on AMX tiles: where the code has them (optional_isa), this CPU
+    # has them (Linux lists amx_tile and amx_bf16 only when it supports
+    # them), R1_NO_AMX is unset, and the precision rounds activations (bf16
+    # mode, or the default with integer weights).
+    flags = set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    cpu = {"amx_tile", "amx_bf16"} <= flags and os.environ.get("R1_NO_AMX", "0") in ("", "0")
+    code = "amx-bf16" in manifest["target"].get("optional_isa", [])
+    int_weights = any(w["dtype"] in ("i8", "i4") for w in weights)
+    rounds = bench["precision"] == "bf16" or (bench["precision"] == "default" and int_weights)
+    want_amx = cpu and code and rounds
+    print("amx", "matches the CPU, the code and the precision" if bench["amx"] == want_amx
+          else f"WRONG: {bench['amx']}, want {want_amx}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@
 #include "tools/r1run/Commands.h"
 
 #include "runtime/BandwidthProbe.h"
+#include "runtime/CpuFeatures.h"
 #include "runtime/Greedy.h"
 #include "runtime/Model.h"
 #include "runtime/Session.h"
@@ -138,11 +139,23 @@ int runBench(const BenchArgs &args) {
     probe = std::make_unique<BandwidthProbe>();
     probePool = std::make_unique<ThreadPool>(session.threads());
   }
-  say(quiet, "r1run bench: %s, %d threads, precision %s, prompt %lld tokens, %lld generated, "
+  // Prefill multiplies on AMX tiles where the artifact's code has them, this
+  // CPU and OS allow, and the precision rounds activations: bf16 mode, or
+  // the default with integer weights (the kernels decide by the same rule,
+  // codegen/host/kernels/GemmAmx.h).
+  bool intWeights = std::any_of(m.weights.begin(), m.weights.end(), [](const ManifestWeight &w) {
+    return w.dtype == "i8" || w.dtype == "i4";
+  });
+  bool amx = m.targetKind == "host" &&
+             (args.precision == "bf16" || (args.precision == "default" && intWeights)) &&
+             std::find(m.optionalIsa.begin(), m.optionalIsa.end(), "amx-bf16") !=
+                 m.optionalIsa.end() &&
+             amxUsable();
+  say(quiet, "r1run bench: %s, %d threads, precision %s%s, prompt %lld tokens, %lld generated, "
               "%d repeats\n",
               args.artifact.c_str(), session.threads(), args.precision.c_str(),
-              static_cast<long long>(args.promptTokens), static_cast<long long>(args.genTokens),
-              args.repeat);
+              amx ? " (prefill on AMX tiles)" : "", static_cast<long long>(args.promptTokens),
+              static_cast<long long>(args.genTokens), args.repeat);
   for (int r = 0; r < args.repeat; ++r) {
     if (probing)
       bandwidths.push_back(probe->measure(*probePool));
@@ -190,6 +203,7 @@ int runBench(const BenchArgs &args) {
                             {"artifact_bytes", (*model)->artifact().fileBytes()},
                             {"threads", session.threads()},
                             {"precision", args.precision},
+                            {"amx", amx},
                             {"ctx", session.capacity()},
                             {"prompt_tokens", args.promptTokens},
                             {"gen_tokens", args.genTokens},

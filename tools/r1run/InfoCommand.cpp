@@ -8,6 +8,7 @@
 #include "tools/r1run/Commands.h"
 
 #include "runtime/ArtifactReader.h"
+#include "runtime/CpuFeatures.h"
 #include "runtime/Manifest.h"
 #include "runtime/Session.h"
 
@@ -53,6 +54,10 @@ int runInfo(const std::string &path) {
   std::printf("target: %s, isa: %s%s%s\n",
               m.targetName.empty() ? "(unnamed)" : m.targetName.c_str(), joined(m.isa).c_str(),
               m.cxx.empty() ? "" : ", compiled by ", m.cxx.c_str());
+  if (!m.optionalIsa.empty())
+    std::printf("optional isa: %s (used where the CPU allows; here: %s)\n",
+                joined(m.optionalIsa).c_str(),
+                amxUsable() ? "yes" : "no, or R1_NO_AMX is set");
   std::printf("code: section \"%s\", identity \"%s\", entry points: %s, %zu kernels\n",
               m.codeSection.c_str(), m.codeIdentity.c_str(), joined(m.entryPoints).c_str(),
               m.kernelCount);

@@ -91,8 +91,9 @@ struct Exec {
   int32_t threads = 1;
   bool fp32 = false; // R1_PRECISION_FP32: exact weights, fp32 activations
   /// Integer weights (--quant int8/int4) multiply int8-quantized activations
-  /// in single-row GEMVs (GemvVnni.h); the default precision's choice for
-  /// them, off under R1_PRECISION_FP32.
+  /// in single-row GEMVs (GemvVnni.h) and bf16 activations on AMX tiles in
+  /// prefill (GemmAmx.h); the default precision's choice for them, off
+  /// under R1_PRECISION_FP32.
   bool intActivations = false;
 
   /// Calls f(task) for every task in [0, tasks). Inline when there is a
@@ -175,6 +176,14 @@ T *threadScratch(size_t count) {
   if (buffer.size() < count)
     buffer.resize(count);
   return buffer.data();
+}
+
+/// threadScratch's byte buffer `kSlot`, at least `bytes` from a 64-byte
+/// boundary: for staged rows and packed tiles read with aligned loads.
+template <int kSlot>
+inline uint8_t *alignedScratch(int64_t bytes) {
+  uint8_t *p = threadScratch<uint8_t, kSlot>(size_t(bytes) + 64);
+  return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
 }
 
 } // namespace detail

@@ -17,11 +17,15 @@
 // the weights are used as they are, and the same micro-kernel shape runs on
 // _mm512_dpbf16_ps.
 //
+// AMX path (default precision, bf16 / FP8 / integer weights, a CPU and OS
+// that allow AMX): the same bf16 token block times the 16 rows packed into
+// bf16 weight tiles; see GemmAmx.h.
+//
 //===----------------------------------------------------------------------===//
 #ifndef R1HK_GEMM_H
 #define R1HK_GEMM_H
 
-#include "Gemv.h"
+#include "GemmAmx.h"
 
 namespace r1hk {
 namespace detail {
@@ -71,26 +75,6 @@ inline void microF32(const float *const *x, const float *tile, int64_t tStride, 
     Vec::reduce4(a[t][0], a[t][1], a[t][2], a[t][3], s);
     for (int r = 0; r < 4; ++r)
       acc[t * kTileRows + r] += s[r];
-  }
-}
-
-/// Elements k.. of a weight row in fp32, times their scale (srow: the row's
-/// FP8 block or integer group scales): a whole vector, or m < Vec::W of them
-/// and zeros. k is a multiple of 32, so no vector straddles a block or group;
-/// integer rows are whole groups, so their m is always Vec::W.
-template <WType WT>
-inline typename Vec::T widenVector(const WElem<WT> *row, const ScaleElem<WT> *srow, int64_t k,
-                                   int64_t m) {
-  if constexpr (WT == WType::F8E4M3) {
-    typename Vec::T lift = Vec::set1(srow[k / kF8Block] * kF8Lift);
-    return m == Vec::W ? Vec::loadF8(row + k, lift) : Vec::loadF8Partial(row + k, m, lift);
-  } else if constexpr (isIntW(WT)) {
-    (void)m;
-    return loadIntW<WT>(row, k, Vec::broadcastF16(srow[k / wGroup(WT)]));
-  } else {
-    (void)srow;
-    return m == Vec::W ? Vec::template loadW<WT>(row + k)
-                       : Vec::template loadWPartial<WT>(row + k, m);
   }
 }
 
@@ -189,22 +173,30 @@ inline void microBf16(const uint16_t *xb, int64_t xStride, const uint16_t *const
 #endif
 
 /// A token block's activations, prepared once before the row tasks run:
-/// rms scales for the fp32 path, bf16 rows for the bf16 dot path.
+/// rms scales for the fp32 path, bf16 rows for the bf16 dot and AMX paths
+/// (rounded up to whole 16-row activation tiles).
 template <int64_t K, WType WT, bool kNorm>
 struct GemmRows {
   static constexpr int64_t Kp = roundUp(K, 32);
   const float *x;
   int64_t tokens;
   bool bf16Dot = false;
+  bool amx = false;
   const uint16_t *xb = nullptr;
   float scale[kTokenBlock];
 
   GemmRows(const Exec &ex, const float *x_, int64_t tokens_, const float *gamma, float eps)
       : x(x_), tokens(tokens_) {
 #if defined(R1HK_HAS_DPBF16)
-    if (kHasBf16Dot<WT> && !ex.fp32) {
+#if defined(R1HK_HAS_AMX)
+    // Integer weights take the tiles wherever their activations may be
+    // rounded (the default precision, as in decode's int8 activations); bf16
+    // and FP8 weights only in bf16 mode.
+    amx = kAmxWeights<WT> && (isIntW(WT) ? ex.intActivations : !ex.fp32) && amxUsable();
+#endif
+    if (amx || (kHasBf16Dot<WT> && !ex.fp32)) {
       bf16Dot = true;
-      uint16_t *b = threadScratch<uint16_t, 1>(size_t(tokens * Kp));
+      uint16_t *b = threadScratch<uint16_t, 1>(size_t(roundUp(tokens, 16) * Kp));
       xb = b;
       forRowRanges(ex, tokens, K, 1 << 15, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t)
@@ -232,6 +224,14 @@ struct GemmRows {
 template <int64_t K, WType WT, bool kNorm>
 void gemmBlock(const GemmRows<K, WT, kNorm> &in, const WElem<WT> *const *rows, const float *gamma,
                float *acc, const ScaleElem<WT> *const *srows = nullptr) {
+#if defined(R1HK_HAS_AMX)
+  if constexpr (kAmxWeights<WT>) {
+    if (in.amx) {
+      gemmTileAmx<K, WT>(in.xb, in.tokens, rows, srows, acc);
+      return;
+    }
+  }
+#endif
 #if defined(R1HK_HAS_DPBF16)
   if constexpr (kHasBf16Dot<WT>) {
     if (in.bf16Dot) {

@@ -19,6 +19,26 @@
 namespace r1hk {
 namespace detail {
 
+/// Elements k.. of a weight row in fp32, times their scale (srow: the row's
+/// FP8 block or integer group scales): a whole vector, or m < Vec::W of them
+/// and zeros. k is a multiple of 32, so no vector straddles a block or group;
+/// integer rows are whole groups, so their m is always Vec::W.
+template <WType WT>
+inline typename Vec::T widenVector(const WElem<WT> *row, const ScaleElem<WT> *srow, int64_t k,
+                                   int64_t m) {
+  if constexpr (WT == WType::F8E4M3) {
+    typename Vec::T lift = Vec::set1(srow[k / kF8Block] * kF8Lift);
+    return m == Vec::W ? Vec::loadF8(row + k, lift) : Vec::loadF8Partial(row + k, m, lift);
+  } else if constexpr (isIntW(WT)) {
+    (void)m;
+    return loadIntW<WT>(row, k, Vec::broadcastF16(srow[k / wGroup(WT)]));
+  } else {
+    (void)srow;
+    return m == Vec::W ? Vec::template loadW<WT>(row + k)
+                       : Vec::template loadWPartial<WT>(row + k, m);
+  }
+}
+
 /// Rows of K floats up to this length are prepared on the stack; longer
 /// ones in a per-thread buffer.
 constexpr int64_t kStackRow = 16384;
@@ -231,7 +251,7 @@ struct GemvRow {
     // Integer weights: the normalized row, quantized (GemvVnni.h).
     if constexpr (kUsesVnni<K, WT>)
       if (ex.intActivations)
-        xq = stageRowVnni<K, WT>(xf, vnniScratch<3>(vnniRowBytes(K)));
+        xq = stageRowVnni<K, WT>(xf, alignedScratch<3>(vnniRowBytes(K)));
 #endif
   }
 

@@ -65,14 +65,6 @@ struct VnniRow {
 /// vnniRowBytes(K) bytes, 64-byte aligned.
 constexpr int64_t vnniRowBytes(int64_t K) { return 4 * K; }
 
-/// threadScratch's buffer `kSlot` of at least `bytes`, 64-byte aligned: room
-/// for staged rows.
-template <int kSlot>
-inline uint8_t *vnniScratch(int64_t bytes) {
-  uint8_t *p = threadScratch<uint8_t, kSlot>(size_t(bytes) + 64);
-  return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
-}
-
 template <int64_t K, WType WT>
 inline VnniRow stageRowVnni(const float *x, uint8_t *buffer) {
   constexpr int64_t B = kVnniBlock<WT>;

@@ -173,10 +173,10 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   constexpr bool kVnniUp = kUsesVnni<Hd, WT> && !kQuantAct, kVnniDown = kUsesVnni<I, WT> && !kQuantAct;
   if constexpr (kVnniUp)
     if (ex.intActivations && n == 1)
-      xVnni = stageRowVnni<Hd, WT>(x, vnniScratch<4>(vnniRowBytes(Hd)));
+      xVnni = stageRowVnni<Hd, WT>(x, alignedScratch<4>(vnniRowBytes(Hd)));
   if constexpr (kVnniDown)
     if (ex.intActivations && n == 1)
-      hVnniBuffer = vnniScratch<5>(slots * vnniRowBytes(I));
+      hVnniBuffer = alignedScratch<5>(slots * vnniRowBytes(I));
 #endif
 
   // 2. h = silu(gate x) * (up x), per (active expert, 8 rows of I).

@@ -133,13 +133,14 @@ void checkLinearF8(std::vector<int64_t> ns) {
   for (int64_t n : ns) {
     std::vector<float> x = activations(n, K, rng);
     std::vector<RefDot> ref = referenceDots(x, n, w, kNorm ? gamma.data() : nullptr);
-    std::vector<double> want(ref.size()), tol(ref.size());
-    for (size_t i = 0; i < ref.size(); ++i) {
-      want[i] = ref[i].value + (kBias ? bias[i % total] : 0.0);
-      tol[i] = ref[i].tolerance(false) + 1e-6 * std::fabs(want[i]);
-    }
-    std::vector<float> first;
-    for (bool fp32 : {true, false})
+    std::vector<float> first[2]; // per precision: the first run's results
+    for (bool fp32 : {true, false}) {
+      const int bf16 = amxPrefill<WType::F8E4M3>(fp32, n) ? 2 : 0;
+      std::vector<double> want(ref.size()), tol(ref.size());
+      for (size_t i = 0; i < ref.size(); ++i) {
+        want[i] = ref[i].value + (kBias ? bias[i % total] : 0.0);
+        tol[i] = ref[i].tolerance(bf16) + 1e-6 * std::fabs(want[i]);
+      }
       for (int kRows : {0, 1}) {
         if (kRows == 1 && n != 1)
           continue;
@@ -169,12 +170,17 @@ void checkLinearF8(std::vector<int64_t> ns) {
                              (fp32 ? " fp32" : " default") + " kRows=" + std::to_string(kRows) +
                              " threads=" + std::to_string(threads);
           expectClose(flat.data(), want, tol, what);
-          if (first.empty())
-            first = flat;
+          if (first[fp32].empty())
+            first[fp32] = flat;
           else if (kRows == 0 || n == 1)
-            EXPECT_TRUE(sameBits(first, flat)) << what << ": differs from the first run";
+            EXPECT_TRUE(sameBits(first[fp32], flat)) << what << ": differs from the first run";
         }
       }
+    }
+    if (amxPrefill<WType::F8E4M3>(false, n))
+      EXPECT_FALSE(sameBits(first[0], first[1])) << "default precision did not use AMX";
+    else
+      EXPECT_TRUE(sameBits(first[0], first[1])) << "default precision differs from fp32";
   }
 }
 
@@ -186,18 +192,19 @@ void checkGatedF8(std::vector<int64_t> ns) {
   for (int64_t n : ns) {
     std::vector<float> x = activations(n, K, rng);
     std::vector<RefDot> ref = referenceDots(x, n, w, kNorm ? gamma.data() : nullptr);
-    std::vector<double> want(size_t(n * I)), tol(size_t(n * I));
-    for (int64_t t = 0; t < n; ++t)
-      for (int64_t i = 0; i < I; ++i) {
-        const RefDot &g = ref[size_t(t * 2 * I + i)], &u = ref[size_t(t * 2 * I + I + i)];
-        double silu = g.value / (1.0 + std::exp(-g.value));
-        want[size_t(t * I + i)] = silu * u.value;
-        tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(false) +
-                                 std::fabs(silu) * u.tolerance(false) +
-                                 1e-6 * std::fabs(silu * u.value);
-      }
-    std::vector<float> first;
-    for (bool fp32 : {true, false})
+    std::vector<float> first[2];
+    for (bool fp32 : {true, false}) {
+      const int bf16 = amxPrefill<WType::F8E4M3>(fp32, n) ? 2 : 0;
+      std::vector<double> want(size_t(n * I)), tol(size_t(n * I));
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t i = 0; i < I; ++i) {
+          const RefDot &g = ref[size_t(t * 2 * I + i)], &u = ref[size_t(t * 2 * I + I + i)];
+          double silu = g.value / (1.0 + std::exp(-g.value));
+          want[size_t(t * I + i)] = silu * u.value;
+          tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(bf16) +
+                                   std::fabs(silu) * u.tolerance(bf16) +
+                                   1e-6 * std::fabs(silu * u.value);
+        }
       for (int kRows : {0, 1}) {
         if (kRows == 1 && n != 1)
           continue;
@@ -215,12 +222,17 @@ void checkGatedF8(std::vector<int64_t> ns) {
                              (fp32 ? " fp32" : " default") + " kRows=" + std::to_string(kRows) +
                              " threads=" + std::to_string(threads);
           expectClose(out.data(), want, tol, what);
-          if (first.empty())
-            first = out;
+          if (first[fp32].empty())
+            first[fp32] = out;
           else
-            EXPECT_TRUE(sameBits(first, out)) << what << ": differs from the first run";
+            EXPECT_TRUE(sameBits(first[fp32], out)) << what << ": differs from the first run";
         }
       }
+    }
+    if (amxPrefill<WType::F8E4M3>(false, n))
+      EXPECT_FALSE(sameBits(first[0], first[1])) << "default precision did not use AMX";
+    else
+      EXPECT_TRUE(sameBits(first[0], first[1])) << "default precision differs from fp32";
   }
 }
 
@@ -228,6 +240,7 @@ TEST(LinearF8, OneBlock) { checkLinearF8<128, false, false, 96, 80>({1, 5}); }
 TEST(LinearF8, PartialBlockBiasNorm) { checkLinearF8<200, true, true, 96, 80>({1, 5}); }
 TEST(LinearF8, BelowOneBlock) { checkLinearF8<64, true, false, 96, 80>({1, 5}); }
 TEST(LinearF8, ManyBlocksChunkedK) { checkLinearF8<1100, false, true, 40>({1, 5, 17}); }
+TEST(LinearF8, TokenTiles) { checkLinearF8<300, true, true, 40>({65, 130}); }
 TEST(GatedLinearF8, OneBlock) { checkGatedF8<128, 40, false>({1, 5}); }
 TEST(GatedLinearF8, PartialBlockNorm) { checkGatedF8<200, 33, true>({1, 5}); }
 TEST(GatedLinearF8, BelowOneBlock) { checkGatedF8<64, 24, true>({1, 5}); }

@@ -62,7 +62,7 @@ std::vector<RefDot> referenceDots(const std::vector<float> &x, int64_t n, int64_
 
 /// silu(g) * u for gate and up dots, with RefDot-based tolerances.
 void gatedReference(const std::vector<RefDot> &ref, int64_t n, int64_t I, std::vector<double> &want,
-                    std::vector<double> &tol) {
+                    std::vector<double> &tol, int bf16 = 0) {
   want.assign(size_t(n * I), 0.0), tol.assign(size_t(n * I), 0.0);
   for (int64_t t = 0; t < n; ++t)
     for (int64_t i = 0; i < I; ++i) {
@@ -70,8 +70,8 @@ void gatedReference(const std::vector<RefDot> &ref, int64_t n, int64_t I, std::v
       double silu = g.value / (1.0 + std::exp(-g.value));
       // d silu / dg is within [-0.1, 1.1].
       want[size_t(t * I + i)] = silu * u.value;
-      tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(false) +
-                               std::fabs(silu) * u.tolerance(false) +
+      tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(bf16) +
+                               std::fabs(silu) * u.tolerance(bf16) +
                                1e-6 * std::fabs(silu * u.value);
     }
 }
@@ -185,10 +185,11 @@ void checkLinear(std::vector<int64_t> ns) {
   for (int64_t n : ns) {
     std::vector<float> x = activations(n, K, rng);
     std::vector<RefDot> ref = referenceDots(x, n, K, w.value, total, g);
-    std::vector<double> want(ref.size()), tol(ref.size());
+    std::vector<double> want(ref.size()), tol(ref.size()), amxTol(ref.size());
     for (size_t i = 0; i < ref.size(); ++i) {
       want[i] = ref[i].value + (kBias ? bias[i % total] : 0.0);
-      tol[i] = ref[i].tolerance(false) + 1e-6 * std::fabs(want[i]);
+      tol[i] = ref[i].tolerance(0) + 1e-6 * std::fabs(want[i]);
+      amxTol[i] = ref[i].tolerance(2) + 1e-6 * std::fabs(want[i]);
     }
     TestPool serial(1);
     const std::vector<float> f32 = runLinear<0, K, WType::F32, kBias, kNorm, N...>(
@@ -211,6 +212,11 @@ void checkLinear(std::vector<int64_t> ns) {
       if (usesVnni<K, WT>(fp32, n)) {
         expectClose(got.data(), vnni.quant, vnni.quantTol, what + " int8 activations");
         expectClose(got.data(), want, vnni.exactTol, what + " int8 activations vs exact");
+        return;
+      }
+      if (amxPrefill<WT>(fp32, n)) {
+        expectClose(got.data(), want, amxTol, what + " AMX");
+        EXPECT_FALSE(sameBits(got, f32)) << what << ": AMX gave the fp32 path's bits";
         return;
       }
       expectClose(got.data(), want, tol, what);
@@ -236,8 +242,10 @@ void checkGated(std::vector<int64_t> ns) {
   const float *g = kNorm ? gamma.data() : nullptr;
   for (int64_t n : ns) {
     std::vector<float> x = activations(n, K, rng);
-    std::vector<double> want, tol;
-    gatedReference(referenceDots(x, n, K, w.value, 2 * I, g), n, I, want, tol);
+    std::vector<double> want, tol, amxWant, amxTol;
+    const std::vector<RefDot> ref = referenceDots(x, n, K, w.value, 2 * I, g);
+    gatedReference(ref, n, I, want, tol);
+    gatedReference(ref, n, I, amxWant, amxTol, 2);
     TestPool serial(1);
     const std::vector<float> f32 =
         runGated<0, K, I, WType::F32, kNorm>(serial.exec(true), x, n, wf.data(), nullptr, g);
@@ -266,6 +274,11 @@ void checkGated(std::vector<int64_t> ns) {
       if (usesVnni<K, WT>(fp32, n)) {
         expectClose(got.data(), vWant, vTol, what + " int8 activations");
         expectClose(got.data(), want, vExactTol, what + " int8 activations vs exact");
+        return;
+      }
+      if (amxPrefill<WT>(fp32, n)) {
+        expectClose(got.data(), want, amxTol, what + " AMX");
+        EXPECT_FALSE(sameBits(got, f32)) << what << ": AMX gave the fp32 path's bits";
         return;
       }
       expectClose(got.data(), want, tol, what);
@@ -512,6 +525,10 @@ TEST(IntLinear, I4G128LongRow) { checkLinear<16512, WType::I4G128, false, true, 
 TEST(IntLinear, I8G32VnniBlocks) { checkLinear<256, WType::I8G32, true, true, 33, 17>(kRowCounts); }
 TEST(IntLinear, I4G32VnniBlocks) { checkLinear<256, WType::I4G32, false, true, 40>(kRowCounts); }
 TEST(IntLinear, I4G64VnniBlocks) { checkLinear<384, WType::I4G64, true, false, 24, 9>(kRowCounts); }
+// Prefill token counts past one and four 16-token activation tiles and past
+// the 128-token block (AMX: partial tiles, a second group of 64, two blocks).
+TEST(IntLinear, I4G32TokenTiles) { checkLinear<256, WType::I4G32, true, true, 40>({65, 130}); }
+TEST(IntGatedLinear, I8G64TokenTiles) { checkGated<192, 20, WType::I8G64, true>({18, 130}); }
 TEST(IntGatedLinear, I4G32VnniBlocksNorm) { checkGated<256, 20, WType::I4G32, true>(kRowCounts); }
 TEST(IntGatedLinear, I8G32VnniBlocks) { checkGated<128, 17, WType::I8G32, false>(kRowCounts); }
 

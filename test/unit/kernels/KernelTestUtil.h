@@ -216,6 +216,18 @@ inline void expectClose(const float *got, const std::vector<double> &want,
     ADD_FAILURE() << what << ": " << misses << " elements out of tolerance in all";
 }
 
+/// True where linear's and gatedLinear's prefill (n > 1) runs on AMX tiles
+/// (GemmAmx.h): activations and weights rounded to bf16.
+template <WType WT>
+bool amxPrefill(bool fp32, int64_t n) {
+#if defined(R1HK_HAS_AMX)
+  return !fp32 && n > 1 && detail::kAmxWeights<WT> && detail::amxUsable();
+#else
+  (void)fp32, (void)n;
+  return false;
+#endif
+}
+
 inline bool sameBits(const std::vector<float> &a, const std::vector<float> &b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
@@ -240,13 +252,15 @@ struct RefDot {
     value += p, absSum += std::fabs(p), sqSum += p * p;
   }
   /// fp32: 1e-5 of the sum of |terms| (about 1e-5 * sqrt(K) relative for
-  /// random data). bf16 activations: each term off by up to 2^-8 relative
-  /// (uniformly, independently; sigma = 2^-8 / sqrt(3) of the root sum of
-  /// squares): 4 * 2^-8 of it is about 7 sigma.
-  double tolerance(bool bf16Activations) const {
+  /// random data). Each operand rounded to bf16 (`bf16Operands`: 0, 1 for
+  /// activations, 2 for activations and weights as on AMX) moves each term
+  /// by up to 2^-8 relative (uniformly, independently; sigma = 2^-8 /
+  /// sqrt(3) of the root sum of squares per operand): 4 * 2^-8 * sqrt(count)
+  /// of it is about 7 sigma.
+  double tolerance(int bf16Operands) const {
     double tol = 1e-5 * absSum + 1e-6 * std::fabs(value) + 1e-30;
-    if (bf16Activations)
-      tol += 4.0 * 0x1p-8 * std::sqrt(sqSum);
+    if (bf16Operands > 0)
+      tol += 4.0 * 0x1p-8 * std::sqrt(double(bf16Operands) * sqSum);
     return tol;
   }
 };

@@ -9,7 +9,9 @@
 //===----------------------------------------------------------------------===//
 #include "KernelTestUtil.h"
 
+#include <cstdlib>
 #include <limits>
+#include <string_view>
 
 namespace r1hk::test {
 namespace {
@@ -160,6 +162,24 @@ void checkGated(std::vector<int64_t> ns) {
 }
 
 const std::vector<int64_t> kRowCounts = {1, 3, 17, 64};
+
+// Where the CPU has AMX and R1_NO_AMX is unset, prefill must take the tiles:
+// otherwise unit.kernels.avx512-amx would quietly test the fallback again.
+TEST(Linear, AmxPrefillWhereTheCpuAllows) {
+#if defined(R1HK_HAS_AMX)
+  const char *off = std::getenv("R1_NO_AMX");
+  if (off && *off && std::string_view(off) != "0")
+    GTEST_SKIP() << "R1_NO_AMX is set";
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16"))
+    GTEST_SKIP() << "this CPU has no AMX bf16 tiles";
+  EXPECT_TRUE(detail::amxUsable())
+      << "this CPU has AMX but the kernels cannot use it (did Linux refuse ARCH_REQ_XCOMP_PERM?)";
+  EXPECT_TRUE(amxPrefill<WType::BF16>(false, 2));
+#else
+  GTEST_SKIP() << "built without the AMX intrinsics";
+#endif
+}
 
 TEST(Linear, Bf16ThreeSegments) {
   checkLinear<128, WType::BF16, false, false, 128, 64, 64>(kRowCounts);
