@@ -189,10 +189,7 @@ struct GemmRows {
       : x(x_), tokens(tokens_) {
 #if defined(R1HK_HAS_DPBF16)
 #if defined(R1HK_HAS_AMX)
-    // Integer weights take the tiles wherever their activations may be
-    // rounded (the default precision, as in decode's int8 activations); bf16
-    // and FP8 weights only in bf16 mode.
-    amx = kAmxWeights<WT> && (isIntW(WT) ? ex.intActivations : !ex.fp32) && amxUsable();
+    amx = amxFor<WT>(ex);
 #endif
     if (amx || (kHasBf16Dot<WT> && !ex.fp32)) {
       bf16Dot = true;

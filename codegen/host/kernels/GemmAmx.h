@@ -210,6 +210,20 @@ void gemmTileAmx(const uint16_t *xb, int64_t tokens, const WElem<WT> *const *row
 
 #endif // R1HK_HAS_AMX
 
+/// Whether blocked (prefill) products with WT weights run on AMX tiles under
+/// `ex`: integer weights wherever their activations may be rounded
+/// (intActivations: the default and bf16 precisions), bf16 and FP8 weights
+/// in bf16 mode only; and only where the CPU and OS allow.
+template <WType WT>
+inline bool amxFor(const Exec &ex) {
+#if defined(R1HK_HAS_AMX)
+  if constexpr (kAmxWeights<WT>)
+    return (isIntW(WT) ? ex.intActivations : !ex.fp32) && amxUsable();
+#endif
+  (void)ex;
+  return false;
+}
+
 } // namespace detail
 } // namespace r1hk
 

@@ -17,9 +17,11 @@
 // expert with a single slot (every expert in a decode step) takes the GEMV
 // dot products (weights streamed once, 8 rows at a time); with more slots
 // the blocked tile of Gemm.h, the weights widened once per 16 rows and K
-// chunk. All fp32 (Exec::fp32 does not change anything here); FP8 and
-// integer weights are dequantized on the fly with their block or group
-// scales.
+// chunk, in fp32; or, where GemmAmx.h's amxFor allows (integer weights at
+// the default precision, any of bf16/FP8/integer in bf16 mode, a CPU with
+// AMX), AMX tiles on x and h staged per slot as bf16 rows (slots 14 and 15
+// of threadScratch, 2 * (slots + 16) * (Hd + I) bytes). FP8 and integer
+// weights are dequantized on the fly with their block or group scales.
 //
 // kQuantAct (DeepSeek-V3's W8A8 mode, where every expert Linear quantizes its
 // input per 1x128 block, see Quant.h): x is fake-quantized once per token
@@ -178,6 +180,23 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     if (ex.intActivations && n == 1)
       hVnniBuffer = alignedScratch<5>(slots * vnniRowBytes(I));
 #endif
+  // Prefill on AMX tiles (GemmAmx.h, where amxFor allows): x per slot, and
+  // h per slot after step 2, staged as bf16 rows so that an expert's slots
+  // are consecutive rows of one strided activation tile; 16 spare rows for
+  // the partial tile at the end.
+  [[maybe_unused]] constexpr int64_t HdP = roundUp(Hd, 32), IP = roundUp(I, 32);
+  [[maybe_unused]] const bool amx = !kQuantAct && n > 1 && amxFor<WT>(ex);
+  [[maybe_unused]] uint16_t *xs = nullptr, *hs = nullptr;
+#if defined(R1HK_HAS_AMX)
+  if (amx) {
+    xs = threadScratch<uint16_t, 14>(size_t((slots + 16) * HdP));
+    hs = threadScratch<uint16_t, 15>(size_t((slots + 16) * IP));
+    forRowRanges(ex, slots, Hd, 1 << 15, [&](int64_t begin, int64_t end) {
+      for (int64_t s = begin; s < end; ++s)
+        stageRowBf16(x + int64_t(slotToken[s]) * Hd, 1.0f, nullptr, Hd, HdP, xs + s * HdP);
+    });
+  }
+#endif
 
   // 2. h = silu(gate x) * (up x), per (active expert, 8 rows of I).
   constexpr int64_t Half = kTileRows / 2, tilesI = ceilDiv(I, Half);
@@ -225,9 +244,18 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     const float *xp[kTokenBlock];
     for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
       int64_t nb = minI(kTokenBlock, cnt - b0);
-      for (int64_t j = 0; j < nb; ++j)
-        xp[j] = x + int64_t(slotToken[s0 + b0 + j]) * Hd;
-      gemmTileF32<Hd, WT, false>(xp, nb, rows, srows, nullptr, acc);
+#if defined(R1HK_HAS_AMX)
+      if constexpr (kAmxWeights<WT>) {
+        if (amx)
+          gemmTileAmx<Hd, WT>(xs + (s0 + b0) * HdP, nb, rows, srows, acc);
+      }
+      if (!amx)
+#endif
+      {
+        for (int64_t j = 0; j < nb; ++j)
+          xp[j] = x + int64_t(slotToken[s0 + b0 + j]) * Hd;
+        gemmTileF32<Hd, WT, false>(xp, nb, rows, srows, nullptr, acc);
+      }
       for (int64_t j = 0; j < nb; ++j)
         siluMulRow(acc + j * kTileRows, acc + j * kTileRows + Half, count,
                    h + (s0 + b0 + j) * I + i0);
@@ -236,6 +264,13 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
 
   if constexpr (kQuantAct)
     quantizeF8Blocks<I>(ex, h, slots, h);
+#if defined(R1HK_HAS_AMX)
+  if (amx)
+    forRowRanges(ex, slots, I, 1 << 15, [&](int64_t begin, int64_t end) {
+      for (int64_t s = begin; s < end; ++s)
+        stageRowBf16(h + s * I, 1.0f, nullptr, I, IP, hs + s * IP);
+    });
+#endif
 #if defined(R1HK_HAS_VNNI)
   VnniRow *hVnni = nullptr;
   VnniRow hRows[TopK];
@@ -296,9 +331,18 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       }
       for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
         int64_t nb = minI(kTokenBlock, cnt - b0);
-        for (int64_t j = 0; j < nb; ++j)
-          hp[j] = h + (s0 + b0 + j) * I;
-        gemmTileF32<I, WT, false>(hp, nb, rows, srows, nullptr, acc);
+#if defined(R1HK_HAS_AMX)
+        if constexpr (kAmxWeights<WT>) {
+          if (amx)
+            gemmTileAmx<I, WT>(hs + (s0 + b0) * IP, nb, rows, srows, acc);
+        }
+        if (!amx)
+#endif
+        {
+          for (int64_t j = 0; j < nb; ++j)
+            hp[j] = h + (s0 + b0 + j) * I;
+          gemmTileF32<I, WT, false>(hp, nb, rows, srows, nullptr, acc);
+        }
         accumulate(s0 + b0, nb);
       }
     }

@@ -317,8 +317,9 @@ void checkExperts(std::vector<int64_t> ns) {
     // vnniTol: what int8 activations (a decode step at the default
     // precision, GemvVnni.h) may add: x's half steps through gate and up,
     // then h's (its block amax grown by h's own error) through down.
+    // amxTol: prefill on AMX tiles (bf16 x, h and weights) instead of fp32.
     std::vector<double> want(size_t(n * Hd), 0.0), tol(size_t(n * Hd), 1e-6),
-        vnniTol(size_t(n * Hd), 0.0);
+        vnniTol(size_t(n * Hd), 0.0), amxTol(size_t(n * Hd), 1e-6);
     for (int64_t t = 0; t < n; ++t)
       for (int64_t k = 0; k < TopK; ++k) {
         const int64_t e = ids[size_t(t * TopK + k)];
@@ -327,8 +328,9 @@ void checkExperts(std::vector<int64_t> ns) {
         std::vector<double> gateUp(gu.value.begin() + e * 2 * I * Hd,
                                    gu.value.begin() + (e + 1) * 2 * I * Hd);
         std::vector<RefDot> gu1 = referenceDots(xt, 1, Hd, gateUp, 2 * I, nullptr);
-        std::vector<double> h, htol;
+        std::vector<double> h, htol, amxH, amxHtol;
         gatedReference(gu1, 1, I, h, htol);
+        gatedReference(gu1, 1, I, amxH, amxHtol, 2);
         std::vector<double> dh(size_t(I), 0.0), hstep(size_t(I), 0.0);
         if (n == 1) {
           std::vector<double> xd(xt.begin(), xt.end()), xstep;
@@ -355,17 +357,20 @@ void checkExperts(std::vector<int64_t> ns) {
         }
         for (int64_t r = 0; r < Hd; ++r) {
           RefDot d;
-          double propagated = 0, moved = 0;
+          double propagated = 0, moved = 0, amxPropagated = 0;
           for (int64_t i = 0; i < I; ++i) {
             double wd = dn.value[size_t((e * Hd + r) * I + i)];
             d.add(h[size_t(i)], wd);
             propagated += htol[size_t(i)] * std::fabs(wd);
+            amxPropagated += amxHtol[size_t(i)] * std::fabs(wd);
             moved += (dh[size_t(i)] + hstep[size_t(i)]) * std::fabs(wd);
           }
           want[size_t(t * Hd + r)] += wk * d.value;
           tol[size_t(t * Hd + r)] +=
               wk * (d.tolerance(false) + propagated) + 1e-6 * std::fabs(wk * d.value);
           vnniTol[size_t(t * Hd + r)] += wk * moved;
+          amxTol[size_t(t * Hd + r)] +=
+              wk * (d.tolerance(2) + amxPropagated) + 1e-6 * std::fabs(wk * d.value);
         }
       }
     auto run = [&](const Exec &ex, WType wt) {
@@ -391,6 +396,11 @@ void checkExperts(std::vector<int64_t> ns) {
         for (size_t i = 0; i < loose.size(); ++i)
           loose[i] += vnniTol[i];
         expectClose(got.data(), want, loose, what + " int8 activations");
+        continue;
+      }
+      if (amxPrefill<WT>(fp32, n)) {
+        expectClose(got.data(), want, amxTol, what + " AMX");
+        EXPECT_FALSE(sameBits(got, f32)) << what << ": AMX gave the fp32 path's bits";
         continue;
       }
       expectClose(got.data(), want, tol, what);
