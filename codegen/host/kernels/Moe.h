@@ -48,6 +48,32 @@
 
 namespace r1hk {
 
+namespace detail {
+
+/// acc[j * 16 + r] = row j . W[rows[r]] for an expert's nb (<= 128) slots:
+/// on AMX from their staged bf16 rows (`staged`, non-null when amxFor
+/// allows), else from the fp32 rows rowOf(j).
+template <int64_t K, WType WT, class RowOf>
+inline void expertTile(const uint16_t *staged, int64_t nb, RowOf rowOf,
+                       const WElem<WT> *const *rows, const ScaleElem<WT> *const *srows,
+                       float *acc) {
+#if defined(R1HK_HAS_AMX)
+  if constexpr (kAmxWeights<WT>) {
+    if (staged) {
+      gemmTileAmx<K, WT>(staged, nb, rows, srows, acc);
+      return;
+    }
+  }
+#endif
+  (void)staged;
+  const float *xp[kTokenBlock];
+  for (int64_t j = 0; j < nb; ++j)
+    xp[j] = rowOf(j);
+  gemmTileF32<K, WT, false>(xp, nb, rows, srows, nullptr, acc);
+}
+
+} // namespace detail
+
 /// Group score of moeTopk's group-limited routing.
 enum MoeGroupScore : int { kGroupScoreNone = 0, kGroupScoreMax = 1, kGroupScoreTop2Sum = 2 };
 
@@ -241,21 +267,11 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       return;
     }
     alignas(64) float acc[kTokenBlock * kTileRows];
-    const float *xp[kTokenBlock];
     for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
       int64_t nb = minI(kTokenBlock, cnt - b0);
-#if defined(R1HK_HAS_AMX)
-      if constexpr (kAmxWeights<WT>) {
-        if (amx)
-          gemmTileAmx<Hd, WT>(xs + (s0 + b0) * HdP, nb, rows, srows, acc);
-      }
-      if (!amx)
-#endif
-      {
-        for (int64_t j = 0; j < nb; ++j)
-          xp[j] = x + int64_t(slotToken[s0 + b0 + j]) * Hd;
-        gemmTileF32<Hd, WT, false>(xp, nb, rows, srows, nullptr, acc);
-      }
+      expertTile<Hd, WT>(amx ? xs + (s0 + b0) * HdP : nullptr, nb, [&](int64_t j) {
+        return x + int64_t(slotToken[s0 + b0 + j]) * Hd;
+      }, rows, srows, acc);
       for (int64_t j = 0; j < nb; ++j)
         siluMulRow(acc + j * kTileRows, acc + j * kTileRows + Half, count,
                    h + (s0 + b0 + j) * I + i0);
@@ -291,7 +307,6 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       for (int64_t r = 0; r < count; ++r)
         out[t * Hd + r0 + r] = 0.0f;
     alignas(64) float acc[kTokenBlock * kTileRows];
-    const float *hp[kTokenBlock];
     for (int64_t a = 0; a < nActive; ++a) {
       const int64_t e = active[a], s0 = offset[e], cnt = offset[e + 1] - s0;
       const WElem<WT> *rows[kTileRows];
@@ -331,18 +346,8 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       }
       for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
         int64_t nb = minI(kTokenBlock, cnt - b0);
-#if defined(R1HK_HAS_AMX)
-        if constexpr (kAmxWeights<WT>) {
-          if (amx)
-            gemmTileAmx<I, WT>(hs + (s0 + b0) * IP, nb, rows, srows, acc);
-        }
-        if (!amx)
-#endif
-        {
-          for (int64_t j = 0; j < nb; ++j)
-            hp[j] = h + (s0 + b0 + j) * I;
-          gemmTileF32<I, WT, false>(hp, nb, rows, srows, nullptr, acc);
-        }
+        expertTile<I, WT>(amx ? hs + (s0 + b0) * IP : nullptr, nb,
+                          [&](int64_t j) { return h + (s0 + b0 + j) * I; }, rows, srows, acc);
         accumulate(s0 + b0, nb);
       }
     }

@@ -195,16 +195,8 @@ void checkGatedF8(std::vector<int64_t> ns) {
     std::vector<float> first[2];
     for (bool fp32 : {true, false}) {
       const int bf16 = amxPrefill<WType::F8E4M3>(fp32, n) ? 2 : 0;
-      std::vector<double> want(size_t(n * I)), tol(size_t(n * I));
-      for (int64_t t = 0; t < n; ++t)
-        for (int64_t i = 0; i < I; ++i) {
-          const RefDot &g = ref[size_t(t * 2 * I + i)], &u = ref[size_t(t * 2 * I + I + i)];
-          double silu = g.value / (1.0 + std::exp(-g.value));
-          want[size_t(t * I + i)] = silu * u.value;
-          tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(bf16) +
-                                   std::fabs(silu) * u.tolerance(bf16) +
-                                   1e-6 * std::fabs(silu * u.value);
-        }
+      std::vector<double> want, tol;
+      gatedReference(ref, n, I, want, tol, bf16);
       for (int kRows : {0, 1}) {
         if (kRows == 1 && n != 1)
           continue;

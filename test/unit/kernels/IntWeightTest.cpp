@@ -60,22 +60,6 @@ std::vector<RefDot> referenceDots(const std::vector<float> &x, int64_t n, int64_
   return ref;
 }
 
-/// silu(g) * u for gate and up dots, with RefDot-based tolerances.
-void gatedReference(const std::vector<RefDot> &ref, int64_t n, int64_t I, std::vector<double> &want,
-                    std::vector<double> &tol, int bf16 = 0) {
-  want.assign(size_t(n * I), 0.0), tol.assign(size_t(n * I), 0.0);
-  for (int64_t t = 0; t < n; ++t)
-    for (int64_t i = 0; i < I; ++i) {
-      const RefDot &g = ref[size_t(t * 2 * I + i)], &u = ref[size_t(t * 2 * I + I + i)];
-      double silu = g.value / (1.0 + std::exp(-g.value));
-      // d silu / dg is within [-0.1, 1.1].
-      want[size_t(t * I + i)] = silu * u.value;
-      tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(bf16) +
-                               std::fabs(silu) * u.tolerance(bf16) +
-                               1e-6 * std::fabs(silu * u.value);
-    }
-}
-
 /// True where a run takes GemvVnni.h's path (int8 activation codes).
 template <int64_t K, WType WT>
 bool usesVnni(bool fp32, int64_t n) {

@@ -265,6 +265,24 @@ struct RefDot {
   }
 };
 
+/// silu(g) * u for the gate and up dots of ref ([n, 2I]: per token its I
+/// gate dots, then its I up dots), with RefDot-based tolerances for
+/// `bf16` rounded operands.
+inline void gatedReference(const std::vector<RefDot> &ref, int64_t n, int64_t I,
+                           std::vector<double> &want, std::vector<double> &tol, int bf16 = 0) {
+  want.assign(size_t(n * I), 0.0), tol.assign(size_t(n * I), 0.0);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < I; ++i) {
+      const RefDot &g = ref[size_t(t * 2 * I + i)], &u = ref[size_t(t * 2 * I + I + i)];
+      double silu = g.value / (1.0 + std::exp(-g.value));
+      // d silu / dg is within [-0.1, 1.1].
+      want[size_t(t * I + i)] = silu * u.value;
+      tol[size_t(t * I + i)] = 1.1 * std::fabs(u.value) * g.tolerance(bf16) +
+                               std::fabs(silu) * u.tolerance(bf16) +
+                               1e-6 * std::fabs(silu * u.value);
+    }
+}
+
 } // namespace r1hk::test
 
 #endif // R1C_TEST_UNIT_KERNELS_KERNELTESTUTIL_H
