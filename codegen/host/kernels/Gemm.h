@@ -17,9 +17,9 @@
 // the weights are used as they are, and the same micro-kernel shape runs on
 // _mm512_dpbf16_ps.
 //
-// AMX path (default precision, bf16 / FP8 / integer weights, a CPU and OS
-// that allow AMX): the same bf16 token block times the 16 rows packed into
-// bf16 weight tiles; see GemmAmx.h.
+// AMX path (integer weights at the default precision, bf16 / FP8 / integer
+// weights in bf16 mode, a CPU and OS that allow AMX: amxFor): the same bf16
+// token block times the 16 rows packed into bf16 weight tiles; GemmAmx.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1HK_GEMM_H
