@@ -2,14 +2,9 @@
 
 #include "runtime/CpuFeatures.h"
 
-#include <algorithm>
-#include <cstdlib>
-#include <string_view>
+#include "runtime/AmxPermission.h"
 
-#if defined(__linux__) && defined(__x86_64__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
+#include <algorithm>
 
 namespace r1::runtime {
 
@@ -49,23 +44,7 @@ std::vector<std::string> hostCpuFeatures() {
   return features;
 }
 
-bool amxUsable() {
-  static const bool usable = [] {
-    const char *off = std::getenv("R1_NO_AMX");
-    if (off && *off && std::string_view(off) != "0")
-      return false;
-#if defined(__linux__) && defined(__x86_64__)
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16"))
-      return false;
-    constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-    return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
-#else
-    return false;
-#endif
-  }();
-  return usable;
-}
+bool amxUsable() { return amxPermitted(); }
 
 Status checkCpuFeatures(const std::string &artifact, const std::vector<std::string> &required,
                         const std::vector<std::string> &available) {

@@ -24,10 +24,8 @@ const std::vector<std::string> &knownCpuFeatures();
 /// switch) supports, in canonical order.
 std::vector<std::string> hostCpuFeatures();
 
-/// Whether this process may use AMX bf16 tiles: the CPU has amx-tile and
-/// amx-bf16, Linux grants the tile state (arch_prctl ARCH_REQ_XCOMP_PERM),
-/// and R1_NO_AMX is unset or "0". The host kernels decide by the same rule
-/// (codegen/host/kernels/GemmAmx.h); r1run reports it. Asked once.
+/// Whether this process may use AMX bf16 tiles: runtime/AmxPermission.h's
+/// rule, the one the host kernels (codegen/host/kernels/GemmAmx.h) follow.
 bool amxUsable();
 
 /// Refuses `required` (the artifact's target.isa) when it names a feature not

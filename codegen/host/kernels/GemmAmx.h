@@ -38,10 +38,11 @@
 
 #if defined(R1HK_HAS_DPBF16) && defined(__AMX_TILE__) && defined(__AMX_BF16__)
 #define R1HK_HAS_AMX 1
-#include <cstdlib>
-#include <string_view>
-#include <sys/syscall.h>
-#include <unistd.h>
+#if __has_include("AmxPermission.h")
+#include "AmxPermission.h"
+#else
+#include "runtime/AmxPermission.h"
+#endif
 #endif
 
 namespace r1hk {
@@ -59,22 +60,9 @@ constexpr bool kAmxWeights =
 
 #if defined(R1HK_HAS_AMX)
 
-/// Whether this process may use the AMX tiles: the CPU has them, the OS
-/// grants them, and R1_NO_AMX is unset (or "0"). Asked once. The same rule
-/// as r1::runtime::amxUsable, which r1run reports.
-inline bool amxUsable() {
-  static const bool usable = [] {
-    const char *off = std::getenv("R1_NO_AMX");
-    if (off && *off && std::string_view(off) != "0")
-      return false;
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16"))
-      return false;
-    constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-    return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
-  }();
-  return usable;
-}
+/// Whether this process may use the AMX tiles (runtime/AmxPermission.h's
+/// rule, which r1run reports too).
+inline bool amxUsable() { return r1::amxPermitted(); }
 
 /// Loads the tile configuration on this thread once: tiles 0-7 all 16 rows
 /// of 64 bytes (0-3 accumulators, 4 weights, 5-7 activations).
