@@ -19,6 +19,7 @@
 #include "dialects/R1KernelPlan.h"
 #include "passes/Passes.h"
 #include "runtime/ArtifactWriter.h"
+#include "runtime/R1Abi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -514,7 +515,7 @@ llvm::Error Compiler::package(ModuleOp plan, CompiledCode compiled) {
   compiled.code["kernels"] = kernels;
   std::vector<int64_t> eos = config.eosTokenIds;
   nlohmann::json manifest = {
-      {"abi_version", 1},
+      {"abi_version", R1_ABI_VERSION},
       {"producer", "r1c " + std::string(kR1cVersion)},
       {"command", options_.commandLine},
       {"model",

@@ -5,6 +5,7 @@
 #include "runtime/AmxPermission.h"
 
 #include <algorithm>
+#include <fstream>
 
 namespace r1::runtime {
 
@@ -45,6 +46,31 @@ std::vector<std::string> hostCpuFeatures() {
 }
 
 bool amxUsable() { return amxPermitted(); }
+
+bool prefillUsesAmx(const ModelManifest &m, r1_precision precision) {
+  bool intWeights = std::any_of(m.weights.begin(), m.weights.end(), [](const ManifestWeight &w) {
+    return w.dtype == "i8" || w.dtype == "i4";
+  });
+  bool rounded = precision == R1_PRECISION_BF16 || (precision == R1_PRECISION_DEFAULT && intWeights);
+  return m.targetKind == "host" && rounded &&
+         std::find(m.optionalIsa.begin(), m.optionalIsa.end(), "amx-bf16") != m.optionalIsa.end() &&
+         amxUsable();
+}
+
+std::string cpuModelName() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) != 0)
+      continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos)
+      break;
+    size_t start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? "unknown CPU" : line.substr(start);
+  }
+  return "unknown CPU";
+}
 
 Status checkCpuFeatures(const std::string &artifact, const std::vector<std::string> &required,
                         const std::vector<std::string> &available) {

@@ -9,6 +9,8 @@
 #ifndef R1C_RUNTIME_CPUFEATURES_H
 #define R1C_RUNTIME_CPUFEATURES_H
 
+#include "runtime/Manifest.h"
+#include "runtime/R1Abi.h"
 #include "runtime/Status.h"
 
 #include <string>
@@ -27,6 +29,16 @@ std::vector<std::string> hostCpuFeatures();
 /// Whether this process may use AMX bf16 tiles: runtime/AmxPermission.h's
 /// rule, the one the host kernels (codegen/host/kernels/GemmAmx.h) follow.
 bool amxUsable();
+
+/// Whether `manifest`'s prefill multiplies on AMX tiles at `precision` here:
+/// a host artifact with amx-bf16 among its optional ISA, amxUsable(), and a
+/// precision that rounds activations (bf16 mode, or the default with integer
+/// weights). The host kernels decide by the same rule (GemmAmx.h's amxFor);
+/// r1run bench reports it, r1c tune tunes the AMX thresholds only then.
+bool prefillUsesAmx(const ModelManifest &manifest, r1_precision precision);
+
+/// The CPU's model name as /proc/cpuinfo gives it ("unknown CPU" if absent).
+std::string cpuModelName();
 
 /// Refuses `required` (the artifact's target.isa) when it names a feature not
 /// in `available`, or one this runtime does not know. `artifact` names the

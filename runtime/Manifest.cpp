@@ -148,6 +148,23 @@ void parseGeneration(ManifestFields &f, const json &root, ModelManifest &m) {
   m.thinkPrefix = f.string(*generation, "generation", "think_prefix", false).value_or("");
 }
 
+/// The tiling `r1c tune` recorded: each knob, where measured, 1..kMaxTuningValue.
+void parseTuning(ManifestFields &f, const json &root, ModelManifest &m) {
+  const json *tuning = f.object(root, "", "tuning", false);
+  if (!tuning)
+    return;
+  auto knob = [&](const char *key, int32_t &out) {
+    std::optional<uint64_t> value = f.unsignedInt(*tuning, "tuning", key, false, kMaxTuningValue);
+    if (value && *value == 0)
+      f.error(ManifestFields::join("tuning", key), "must be at least 1");
+    out = static_cast<int32_t>(value.value_or(0));
+  };
+  knob("amx_min_tokens", m.tuning.amx_min_tokens);
+  knob("amx_min_expert_tokens", m.tuning.amx_min_expert_tokens);
+  knob("decode_tasks_per_thread", m.tuning.decode_tasks_per_thread);
+  m.tunedOn = f.string(*tuning, "tuning", "measured_on").value_or("");
+}
+
 } // namespace
 
 uint64_t ModelManifest::totalWeightBytes() const {
@@ -176,6 +193,7 @@ Result<ModelManifest> parseModelManifest(const json &root, const std::string &fi
   parseWeights(f, root, m);
   parseTokenizer(f, root, m);
   parseGeneration(f, root, m);
+  parseTuning(f, root, m);
   if (!f.ok())
     return f.status();
   return m;

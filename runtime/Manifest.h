@@ -9,6 +9,7 @@
 #ifndef R1C_RUNTIME_MANIFEST_H
 #define R1C_RUNTIME_MANIFEST_H
 
+#include "runtime/R1Abi.h"
 #include "runtime/Status.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -82,9 +83,19 @@ struct ModelManifest {
   std::optional<uint64_t> maxNewTokens;
   std::string thinkPrefix;
 
+  // "tuning" (r1c tune; absent: the kernels' defaults, all fields 0)
+  r1_tuning tuning{};
+  /// Where and when the tuning was measured ("tuning.measured_on"); empty
+  /// when the artifact is untuned.
+  std::string tunedOn;
+
   /// Sum of the weights' bytes.
   uint64_t totalWeightBytes() const;
 };
+
+/// The largest value a "tuning" knob may take (thresholds in tokens, tasks
+/// per thread).
+inline constexpr uint64_t kMaxTuningValue = 1 << 20;
 
 /// Validates and reads `manifest`; errors name `file` and the field.
 Result<ModelManifest> parseModelManifest(const nlohmann::json &manifest, const std::string &file);

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define R1_ABI_VERSION 1
+#define R1_ABI_VERSION 2
 
 /* Precision of activations and accumulation. */
 enum r1_precision {
@@ -38,6 +38,21 @@ enum r1_precision {
 typedef void (*r1_task_fn)(int64_t task, void *data);
 typedef void (*r1_parallel_for_fn)(void *pool, int64_t num_tasks, r1_task_fn fn, void *data);
 
+/* Tiling choices that `r1c tune` measures on the deployment machine and
+ * records in the manifest ("tuning"); a field of 0 keeps the kernels' own
+ * default. They change speed, never which code path's results are allowed:
+ * every choice stays within the precision's bounds. */
+#define R1_DEFAULT_AMX_MIN_TOKENS 16
+#define R1_DEFAULT_AMX_MIN_EXPERT_TOKENS 8
+#define R1_DEFAULT_DECODE_TASKS_PER_THREAD 4
+struct r1_tuning {
+  int32_t amx_min_tokens;          /* a prefill GEMM runs on AMX tiles from this many tokens */
+  int32_t amx_min_expert_tokens;   /* an MoE expert's prefill tile runs on AMX from this many
+                                      tokens routed to it */
+  int32_t decode_tasks_per_thread; /* decode GEMV tasks per thread */
+  int32_t reserved;                /* 0 */
+};
+
 /* One forward step over n_tokens consecutive tokens of one sequence. */
 struct r1_step_args {
   uint32_t abi_version;       /* R1_ABI_VERSION of the caller */
@@ -54,6 +69,7 @@ struct r1_step_args {
   r1_parallel_for_fn parallel_for;
   void *pool;
   int32_t num_threads;        /* threads behind parallel_for (>= 1) */
+  struct r1_tuning tuning;    /* the manifest's "tuning", or zeros */
 };
 
 /* Entry points an artifact's shared object exports. Each returns 0 on success

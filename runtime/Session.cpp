@@ -59,6 +59,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model &model,
   int64_t maxStep = static_cast<int64_t>(m.maxStepTokens);
   session->chunkTokens_ =
       options.chunkTokens == 0 ? maxStep : std::min(options.chunkTokens, maxStep);
+  session->tuning_ = options.tuning.value_or(model.manifest().tuning);
 
   uint64_t capacity = static_cast<uint64_t>(session->capacity_);
   if (m.kvBytesPerToken != 0 && capacity > UINT64_MAX / m.kvBytesPerToken)
@@ -157,6 +158,7 @@ Status Session::step(std::span<const int32_t> tokens, LogitsMode mode, r1_precis
   args.parallel_for = &ThreadPool::parallelForEntry;
   args.pool = pool_.get();
   args.num_threads = pool_->size();
+  args.tuning = tuning_;
 
   for (int64_t done = 0; done < count;) {
     int64_t n = std::min(chunkTokens_, count - done);

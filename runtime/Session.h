@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct SessionOptions {
   /// The most tokens one entry-point call gets; 0 or more than the
   /// manifest's max_step_tokens: max_step_tokens.
   int64_t chunkTokens = 0;
+  /// The tiling knobs passed to the code (R1Abi.h's r1_tuning); nullopt:
+  /// the manifest's "tuning" (zeros when untuned: the kernels' defaults).
+  /// `r1c tune` sets candidates here; `r1run bench --no-tuning` sets zeros.
+  std::optional<r1_tuning> tuning;
 };
 
 /// The default context: min(max_positions, kDefaultContext).
@@ -87,6 +92,10 @@ public:
   int64_t capacity() const { return capacity_; }
   int threads() const { return pool_->size(); }
   int64_t chunkTokens() const { return chunkTokens_; }
+  /// The tiling knobs every step passes to the code; r1c tune sets each
+  /// candidate in turn.
+  const r1_tuning &tuning() const { return tuning_; }
+  void setTuning(const r1_tuning &tuning) { tuning_ = tuning; }
   /// The KV cache (kvBytes() bytes), for tests and inspection.
   const void *kvCache() const { return kv_; }
   uint64_t kvBytes() const { return kvBytes_; }
@@ -97,6 +106,7 @@ private:
   const Model &model_;
   int64_t capacity_ = 0;
   int64_t chunkTokens_ = 0;
+  r1_tuning tuning_{};
   int64_t position_ = 0;
   void *kv_ = nullptr;
   uint64_t kvBytes_ = 0;  // what the manifest asks for

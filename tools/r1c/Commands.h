@@ -37,6 +37,7 @@ CommandRunner addPlanCommand(CLI::App &app);
 CommandRunner addEvalCommand(CLI::App &app);
 CommandRunner addTargetsCommand(CLI::App &app);
 CommandRunner addInspectCommand(CLI::App &app);
+CommandRunner addTuneCommand(CLI::App &app);
 /// Internal (hidden from --help): the CUDA toolchain step on a .cu file.
 CommandRunner addCudaCompileCommand(CLI::App &app);
 

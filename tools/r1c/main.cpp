@@ -36,6 +36,7 @@ int main(int argc, char **argv) {
   std::vector<CommandRunner> commands = {addImportCommand(app), addCompileCommand(app),
                                          addSynthCommand(app), addPlanCommand(app),
                                          addEvalCommand(app), addTargetsCommand(app), addInspectCommand(app),
+                                         addTuneCommand(app),
                                          addCudaCompileCommand(app)};
 
   // One line, like every other r1c error, pointing at the help.

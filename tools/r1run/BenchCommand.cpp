@@ -47,6 +47,7 @@ struct BenchArgs {
   std::string precision = "default";
   int64_t ctx = 0;
   bool probe = true;
+  bool tuning = true;
   bool json = false;
 };
 
@@ -106,6 +107,8 @@ int runBench(const BenchArgs &args) {
   SessionOptions options;
   options.ctx = args.ctx;
   options.threads = args.threads;
+  if (!args.tuning)
+    options.tuning = r1_tuning{}; // the kernels' defaults, for A/B against r1c tune's choice
   Result<std::unique_ptr<Session>> created = Session::create(**model, options);
   if (!created.ok())
     return report(created.status());
@@ -139,23 +142,15 @@ int runBench(const BenchArgs &args) {
     probe = std::make_unique<BandwidthProbe>();
     probePool = std::make_unique<ThreadPool>(session.threads());
   }
-  // Prefill multiplies on AMX tiles where the artifact's code has them, this
-  // CPU and OS allow, and the precision rounds activations: bf16 mode, or
-  // the default with integer weights (the kernels decide by the same rule,
-  // codegen/host/kernels/GemmAmx.h).
-  bool intWeights = std::any_of(m.weights.begin(), m.weights.end(), [](const ManifestWeight &w) {
-    return w.dtype == "i8" || w.dtype == "i4";
-  });
-  bool amx = m.targetKind == "host" &&
-             (args.precision == "bf16" || (args.precision == "default" && intWeights)) &&
-             std::find(m.optionalIsa.begin(), m.optionalIsa.end(), "amx-bf16") !=
-                 m.optionalIsa.end() &&
-             amxUsable();
+  bool amx = prefillUsesAmx(m, precision);
   say(quiet, "r1run bench: %s, %d threads, precision %s%s, prompt %lld tokens, %lld generated, "
               "%d repeats\n",
               args.artifact.c_str(), session.threads(), args.precision.c_str(),
               amx ? " (prefill on AMX tiles)" : "", static_cast<long long>(args.promptTokens),
               static_cast<long long>(args.genTokens), args.repeat);
+  if (m.targetKind == "host")
+    say(quiet, "tuning: %s\n",
+        args.tuning ? describeTuning(m).c_str() : "off (--no-tuning): the kernels' defaults");
   for (int r = 0; r < args.repeat; ++r) {
     if (probing)
       bandwidths.push_back(probe->measure(*probePool));
@@ -204,6 +199,7 @@ int runBench(const BenchArgs &args) {
                             {"threads", session.threads()},
                             {"precision", args.precision},
                             {"amx", amx},
+                            {"tuned", args.tuning && !m.tunedOn.empty()},
                             {"ctx", session.capacity()},
                             {"prompt_tokens", args.promptTokens},
                             {"gen_tokens", args.genTokens},
@@ -252,6 +248,8 @@ CommandRunner addBenchCommand(CLI::App &app) {
                   "Print only the summary as one JSON object (the text lines are left out)");
   bench->add_flag("!--no-probe", args->probe,
                   "Skip the memory bandwidth probe (and so the roofline) between repeats");
+  bench->add_flag("!--no-tuning", args->tuning,
+                  "Ignore the artifact's \"tuning\" (r1c tune) and run the kernels' defaults");
   bench->footer(
       "Example:\n  r1run bench qwen.r1 --prompt-tokens 512 --gen-tokens 128 --threads 16");
   return [bench, args]() -> int { return bench->parsed() ? runBench(*args) : -1; };

@@ -52,6 +52,9 @@ void addDeviceOption(CLI::App &command, std::string &device);
 /// The load options for --device's value.
 r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device);
 
+/// The manifest's "tuning" in words ("untuned: ..." when r1c tune never ran).
+std::string describeTuning(const r1::runtime::ModelManifest &manifest);
+
 /// 40000000 -> "38.1 MiB".
 std::string formatBytes(uint64_t bytes);
 

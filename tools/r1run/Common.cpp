@@ -62,6 +62,28 @@ r1_precision parsePrecision(const std::string &name) {
   return R1_PRECISION_DEFAULT;
 }
 
+std::string describeTuning(const r1::runtime::ModelManifest &m) {
+  if (m.tunedOn.empty())
+    return "untuned: the kernels' defaults amx_min_tokens " +
+           std::to_string(R1_DEFAULT_AMX_MIN_TOKENS) + ", amx_min_expert_tokens " +
+           std::to_string(R1_DEFAULT_AMX_MIN_EXPERT_TOKENS) + ", decode_tasks_per_thread " +
+           std::to_string(R1_DEFAULT_DECODE_TASKS_PER_THREAD) +
+           " (r1c tune measures them on the deployment machine)";
+  const r1_tuning &t = m.tuning;
+  auto knob = [](const char *name, int32_t value, int32_t fallback) {
+    return std::string(name) + " " +
+           (value ? std::to_string(value) : std::to_string(fallback) + " (default)");
+  };
+  return knob("amx_min_tokens", t.amx_min_tokens, R1_DEFAULT_AMX_MIN_TOKENS) + ", " +
+         knob("amx_min_expert_tokens", t.amx_min_expert_tokens,
+              R1_DEFAULT_AMX_MIN_EXPERT_TOKENS) +
+         ", " +
+         knob("decode_tasks_per_thread", t.decode_tasks_per_thread,
+              R1_DEFAULT_DECODE_TASKS_PER_THREAD) +
+         " (r1c tune on " +
+         m.tunedOn + ")";
+}
+
 std::string formatBytes(uint64_t bytes) {
   static const char *kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
   double value = static_cast<double>(bytes);

@@ -58,6 +58,8 @@ int runInfo(const std::string &path) {
     std::printf("optional isa: %s (used where the CPU allows; here: %s)\n",
                 joined(m.optionalIsa).c_str(),
                 amxUsable() ? "yes" : "no, or R1_NO_AMX is set");
+  if (m.targetKind == "host")
+    std::printf("tuning: %s\n", describeTuning(m).c_str());
   std::printf("code: section \"%s\", identity \"%s\", entry points: %s, %zu kernels\n",
               m.codeSection.c_str(), m.codeIdentity.c_str(), joined(m.entryPoints).c_str(),
               m.kernelCount);

@@ -85,6 +85,11 @@ using WElem = std::conditional_t<
 template <WType WT>
 using ScaleElem = std::conditional_t<isIntW(WT), uint16_t, float>;
 
+/// The kernels' own tiling choices where an artifact records none (R1Abi.h).
+constexpr int32_t kDefaultAmxMinTokens = R1_DEFAULT_AMX_MIN_TOKENS;
+constexpr int32_t kDefaultAmxMinExpertTokens = R1_DEFAULT_AMX_MIN_EXPERT_TOKENS;
+constexpr int32_t kDefaultDecodeTasksPerThread = R1_DEFAULT_DECODE_TASKS_PER_THREAD;
+
 struct Exec {
   r1_parallel_for_fn parallelFor = nullptr;
   void *pool = nullptr;
@@ -95,6 +100,25 @@ struct Exec {
   /// prefill (GemmAmx.h); the default precision's choice for them, off
   /// under R1_PRECISION_FP32.
   bool intActivations = false;
+  /// Tiling choices (R1Abi.h's r1_tuning; `r1c tune` measures them): a
+  /// prefill GEMM runs on AMX tiles from amxMinTokens tokens, an MoE
+  /// expert's tile from amxMinExpertTokens tokens routed to it (below, the
+  /// per-task packing of the weights into tiles costs more than the fp32
+  /// tile's multiplies); decode GEMVs split into decodeTasksPerThread tasks
+  /// per thread.
+  int32_t amxMinTokens = kDefaultAmxMinTokens;
+  int32_t amxMinExpertTokens = kDefaultAmxMinExpertTokens;
+  int32_t decodeTasksPerThread = kDefaultDecodeTasksPerThread;
+
+  /// Takes the non-zero fields of `tuning` (zero: keep the default).
+  void applyTuning(const r1_tuning &tuning) {
+    if (tuning.amx_min_tokens > 0)
+      amxMinTokens = tuning.amx_min_tokens;
+    if (tuning.amx_min_expert_tokens > 0)
+      amxMinExpertTokens = tuning.amx_min_expert_tokens;
+    if (tuning.decode_tasks_per_thread > 0)
+      decodeTasksPerThread = tuning.decode_tasks_per_thread;
+  }
 
   /// Calls f(task) for every task in [0, tasks). Inline when there is a
   /// single task or thread: parallel_for costs microseconds per call, which

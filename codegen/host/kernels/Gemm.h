@@ -189,7 +189,7 @@ struct GemmRows {
       : x(x_), tokens(tokens_) {
 #if defined(R1HK_HAS_DPBF16)
 #if defined(R1HK_HAS_AMX)
-    amx = amxFor<WT>(ex);
+    amx = tokens >= ex.amxMinTokens && amxFor<WT>(ex);
 #endif
     if (amx || (kHasBf16Dot<WT> && !ex.fp32)) {
       bf16Dot = true;

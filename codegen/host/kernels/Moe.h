@@ -206,12 +206,18 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     if (ex.intActivations && n == 1)
       hVnniBuffer = alignedScratch<5>(slots * vnniRowBytes(I));
 #endif
-  // Prefill on AMX tiles (GemmAmx.h, where amxFor allows): x per slot, and
-  // h per slot after step 2, staged as bf16 rows so that an expert's slots
-  // are consecutive rows of one strided activation tile; 16 spare rows for
-  // the partial tile at the end.
+  // Prefill on AMX tiles (GemmAmx.h, where amxFor allows) for the experts
+  // that Exec::amxMinExpertTokens or more tokens route to (onAmx): x per
+  // slot, and h per slot after step 2, staged as bf16 rows so that an
+  // expert's slots are consecutive rows of one strided activation tile; 16
+  // spare rows for the partial tile at the end.
   [[maybe_unused]] constexpr int64_t HdP = roundUp(Hd, 32), IP = roundUp(I, 32);
-  [[maybe_unused]] const bool amx = !kQuantAct && n > 1 && amxFor<WT>(ex);
+  int64_t busiest = 0;
+  for (int64_t a = 0; a < nActive; ++a)
+    busiest = maxI(busiest, offset[active[a] + 1] - offset[active[a]]);
+  [[maybe_unused]] const bool amx =
+      !kQuantAct && n > 1 && busiest >= ex.amxMinExpertTokens && amxFor<WT>(ex);
+  auto onAmx = [&](int64_t cnt) { return amx && cnt >= ex.amxMinExpertTokens; };
   [[maybe_unused]] uint16_t *xs = nullptr, *hs = nullptr;
 #if defined(R1HK_HAS_AMX)
   if (amx) {
@@ -269,7 +275,7 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     alignas(64) float acc[kTokenBlock * kTileRows];
     for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
       int64_t nb = minI(kTokenBlock, cnt - b0);
-      expertTile<Hd, WT>(amx ? xs + (s0 + b0) * HdP : nullptr, nb, [&](int64_t j) {
+      expertTile<Hd, WT>(onAmx(cnt) ? xs + (s0 + b0) * HdP : nullptr, nb, [&](int64_t j) {
         return x + int64_t(slotToken[s0 + b0 + j]) * Hd;
       }, rows, srows, acc);
       for (int64_t j = 0; j < nb; ++j)
@@ -346,7 +352,7 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       }
       for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
         int64_t nb = minI(kTokenBlock, cnt - b0);
-        expertTile<I, WT>(amx ? hs + (s0 + b0) * IP : nullptr, nb,
+        expertTile<I, WT>(onAmx(cnt) ? hs + (s0 + b0) * IP : nullptr, nb,
                           [&](int64_t j) { return h + (s0 + b0 + j) * I; }, rows, srows, acc);
         accumulate(s0 + b0, nb);
       }

@@ -49,8 +49,14 @@ struct TestPool {
   explicit TestPool(int threads_) : threads(threads_) {}
   /// The kernels as a step at that precision runs them: fp32, or the
   /// default/bf16 modes (bf16 dot products, int8 activations for integer
-  /// weights).
-  Exec exec(bool fp32) { return Exec{&TestPool::parallelFor, this, threads, fp32, !fp32}; }
+  /// weights). AMX from a single token (amxMinTokens 1), so that the
+  /// tests' small shapes exercise the tiles; the thresholds have tests of
+  /// their own.
+  Exec exec(bool fp32) {
+    Exec ex{&TestPool::parallelFor, this, threads, fp32, !fp32};
+    ex.amxMinTokens = ex.amxMinExpertTokens = 1;
+    return ex;
+  }
 };
 
 inline const char *name(WType wt) {

@@ -172,6 +172,32 @@ TEST(Linear, AmxPrefillWhereTheCpuAllows) {
 #endif
 }
 
+// Exec::amxMinTokens decides per step: from that many tokens on the AMX
+// tiles run (their results differ from the vdpbf16ps tile's where the CPU
+// allows AMX), below it exactly the path without AMX.
+TEST(Linear, AmxMinTokensPicksThePath) {
+  constexpr int64_t K = 256, N = 48, n = 20;
+  Rng rng(77);
+  Weights<WType::BF16> w(size_t(N * K), rng);
+  std::vector<float> x = activations(n, K, rng);
+  auto run = [&](int32_t minTokens) {
+    TestPool pool(2);
+    Exec ex = pool.exec(false);
+    ex.amxMinTokens = minTokens;
+    std::vector<float> out(size_t(n * N), kNaN);
+    float *outs[] = {out.data()};
+    linear<0, K, WType::BF16, false, false, N>(ex, x.data(), n, w.raw.data(), nullptr, nullptr,
+                                               kEps, outs);
+    return out;
+  };
+  std::vector<float> at = run(n), above = run(n + 1), never = run(1 << 20);
+  EXPECT_TRUE(sameBits(above, never)) << "a threshold above the step's tokens still used AMX";
+  if (amxPrefill<WType::BF16>(false, n))
+    EXPECT_FALSE(sameBits(at, above)) << "a threshold of the step's tokens did not use AMX";
+  else
+    EXPECT_TRUE(sameBits(at, above)) << "without AMX the threshold changed the results";
+}
+
 TEST(Linear, Bf16ThreeSegments) {
   checkLinear<128, WType::BF16, false, false, 128, 64, 64>(kRowCounts);
 }

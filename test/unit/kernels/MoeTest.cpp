@@ -245,6 +245,39 @@ void checkExperts(std::vector<int64_t> ns) {
   }
 }
 
+// Exec::amxMinExpertTokens decides per expert: above every expert's token
+// count the experts take the fp32 tile (the fp32 precision's bits); at 1,
+// AMX where the CPU allows it.
+TEST(MoeExperts, AmxMinExpertTokensPicksThePath) {
+  constexpr int64_t E = 4, TopK = 2, Hd = 128, I = 64, n = 24;
+  Rng rng(91);
+  ExpertWeights<WType::BF16> gu(E * 2 * I, Hd, rng), dn(E * Hd, I, rng);
+  std::vector<float> x = rng.floats(size_t(n * Hd), -1.5f, 1.5f);
+  std::vector<int32_t> ids(size_t(n * TopK));
+  std::vector<float> w(size_t(n * TopK));
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t k = 0; k < TopK; ++k) {
+      ids[size_t(t * TopK + k)] = int32_t((t + k) % E);
+      w[size_t(t * TopK + k)] = rng.uniform(0.1f, 1.0f);
+    }
+  auto run = [&](bool fp32, int32_t minTokens) {
+    TestPool pool(2);
+    Exec ex = pool.exec(fp32);
+    ex.amxMinExpertTokens = minTokens;
+    std::vector<float> out(size_t(n * Hd), std::nanf(""));
+    moeExperts<E, TopK, Hd, I, WType::BF16>(ex, x.data(), n, ids.data(), w.data(), gu.raw.data(),
+                                            dn.raw.data(), nullptr, nullptr, out.data());
+    return out;
+  };
+  // Each expert gets n * TopK / E = 12 tokens.
+  std::vector<float> reference = run(true, 1), above = run(false, 13), at = run(false, 12);
+  EXPECT_TRUE(sameBits(above, reference)) << "experts below the threshold used AMX";
+  if (amxPrefill<WType::BF16>(false, n))
+    EXPECT_FALSE(sameBits(at, reference)) << "experts at the threshold did not use AMX";
+  else
+    EXPECT_TRUE(sameBits(at, reference));
+}
+
 // Hd = 200: a partial 128-block and a partial 16-row tile; I = 136: a
 // partial block in down's K and a partial 8-row tile (136 = 17 * 8).
 TEST(MoeExperts, Bf16) { checkExperts<8, 3, 200, 136, WType::BF16>({1, 5, 40}); }

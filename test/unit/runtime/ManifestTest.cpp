@@ -27,7 +27,9 @@ TEST(Manifest, ReadsTheToyManifest) {
   Result<ModelManifest> parsed = parseModelManifest(toy::toyManifest(), "toy.r1");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   const ModelManifest &m = *parsed;
-  EXPECT_EQ(m.abiVersion, 1u);
+  EXPECT_EQ(m.abiVersion, uint64_t(R1_ABI_VERSION));
+  EXPECT_TRUE(m.tunedOn.empty()) << "untuned";
+  EXPECT_EQ(m.tuning.amx_min_tokens, 0);
   EXPECT_EQ(m.producer, "r1c-test");
   EXPECT_EQ(m.architecture, "toy");
   EXPECT_EQ(m.vocabSize, uint64_t(toy::kVocab));
@@ -137,9 +139,46 @@ TEST(Manifest, OutOfRangeValues) {
 }
 
 TEST(Manifest, NewerAbi) {
-  EXPECT_EQ(errorOf([](json &m) { m["abi_version"] = 2; }),
-            "toy.r1: the code was built for ABI version 2; this r1run supports ABI version 1 "
-            "(recompile with a matching r1c)");
+  EXPECT_EQ(errorOf([](json &m) { m["abi_version"] = R1_ABI_VERSION + 1; }),
+            "toy.r1: the code was built for ABI version " + std::to_string(R1_ABI_VERSION + 1) +
+                "; this r1run supports ABI version " + std::to_string(R1_ABI_VERSION) +
+                " (recompile with a matching r1c)");
+}
+
+TEST(Manifest, ReadsTheTuning) {
+  json manifest = toy::toyManifest();
+  manifest["tuning"] = {{"amx_min_tokens", 12},
+                        {"decode_tasks_per_thread", 2},
+                        {"measured_on", "Some CPU, 2 threads"},
+                        {"measurements", json::object()},
+                        {"not_measured", {{"amx_min_expert_tokens", "no experts"}}}};
+  Result<ModelManifest> parsed = parseModelManifest(manifest, "toy.r1");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->tuning.amx_min_tokens, 12);
+  EXPECT_EQ(parsed->tuning.amx_min_expert_tokens, 0) << "not measured: the kernels' default";
+  EXPECT_EQ(parsed->tuning.decode_tasks_per_thread, 2);
+  EXPECT_EQ(parsed->tunedOn, "Some CPU, 2 threads");
+}
+
+TEST(Manifest, TuningErrors) {
+  auto tuned = [](json value) {
+    return [value](json &m) {
+      m["tuning"] = {{"measured_on", "x"}};
+      m["tuning"].update(value);
+    };
+  };
+  EXPECT_EQ(errorOf(tuned({{"amx_min_tokens", 0}})),
+            "toy.r1: manifest field \"tuning.amx_min_tokens\" must be at least 1");
+  EXPECT_EQ(errorOf(tuned({{"decode_tasks_per_thread", "4"}})),
+            "toy.r1: manifest field \"tuning.decode_tasks_per_thread\" must be an integer in [0, "
+            "1048576]");
+  EXPECT_EQ(errorOf(tuned({{"amx_min_expert_tokens", 1 << 21}})),
+            "toy.r1: manifest field \"tuning.amx_min_expert_tokens\" must be an integer in [0, "
+            "1048576]");
+  EXPECT_EQ(errorOf([](json &m) { m["tuning"] = {{"amx_min_tokens", 8}}; }),
+            "toy.r1: manifest field \"tuning.measured_on\" is missing");
+  EXPECT_EQ(errorOf([](json &m) { m["tuning"] = 3; }),
+            "toy.r1: manifest field \"tuning\" must be an object");
 }
 
 TEST(Manifest, WeightsMustFitTheirSection) {

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Checks what `r1c tune --json` recorded against its own measurements.
+
+Usage: check_tune.py TUNING.json MANIFEST.json THREADS EXPERTS(0|1)
+
+Independently of the tuner, from /proc/cpuinfo, R1_NO_AMX and the manifest:
+which knobs this machine can exercise (AMX: the CPU lists amx_tile and
+amx_bf16, R1_NO_AMX is unset, the code has amx-bf16 among its optional ISA
+and the weights are integers; experts: the model has them; decode tasks:
+more than one thread), and for each measured knob that the recorded value
+follows from the recorded medians by the documented rule. Prints one line
+per knob.
+"""
+import json
+import os
+import sys
+
+DEFAULTS = {"amx_min_expert_tokens": 8, "decode_tasks_per_thread": 4}
+
+
+def cpu_allows_amx():
+    flags = set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    return {"amx_tile", "amx_bf16"} <= flags and os.environ.get("R1_NO_AMX", "0") in ("", "0")
+
+
+def beyond_noise(costs, values, default):
+    """The documented choice: the least cost unless the default is within 2%."""
+    best = min(range(len(costs)), key=lambda i: costs[i])
+    d = values.index(default)
+    return values[d] if costs[d] <= costs[best] * 1.02 else values[best]
+
+
+def main():
+    tuning = json.load(open(sys.argv[1]))
+    manifest = json.load(open(sys.argv[2]))
+    threads, experts = int(sys.argv[3]), sys.argv[4] == "1"
+    never = manifest["memory"]["max_step_tokens"] + 1
+    int_weights = any(w.get("dtype") in ("i8", "i4") for w in manifest["weights"])
+    amx = (cpu_allows_amx() and "amx-bf16" in manifest["target"].get("optional_isa", [])
+           and int_weights)
+    measured = tuning.get("measurements", {})
+    skipped = tuning.get("not_measured", {})
+    ok = tuning.get("threads") == threads and tuning.get("measured_on", "").endswith(
+        f", {threads} threads")
+    print("measured_on", "names the threads" if ok else f"WRONG: {tuning}")
+
+    # amx_min_tokens: the shortest length from which AMX won at every longer one.
+    if amx:
+        rows = measured["amx_min_tokens"]
+        wins = [r["amx_ms"] < r["fp32_tile_ms"] for r in rows]
+        want = never
+        for i in range(len(rows) - 1, -1, -1):
+            if not wins[i]:
+                break
+            want = rows[i]["tokens"]
+        got = tuning.get("amx_min_tokens")
+        print("amx_min_tokens", "follows the measurements" if got == want
+              else f"WRONG: {got}, want {want} from {rows}")
+    else:
+        ok = "amx_min_tokens" not in tuning and "amx_min_tokens" in skipped
+        print("amx_min_tokens", "not measured without AMX" if ok else f"WRONG: {tuning}")
+
+    if amx and experts:
+        rows = measured["amx_min_expert_tokens"]
+        values = [r["value"] for r in rows]
+        want = beyond_noise([r["relative_time"] for r in rows], values,
+                            DEFAULTS["amx_min_expert_tokens"])
+        got = tuning.get("amx_min_expert_tokens")
+        print("amx_min_expert_tokens", "follows the measurements" if got == want
+              else f"WRONG: {got}, want {want} from {rows}")
+    else:
+        ok = "amx_min_expert_tokens" not in tuning and "amx_min_expert_tokens" in skipped
+        print("amx_min_expert_tokens", "not measured" if ok else f"WRONG: {tuning}")
+
+    if threads > 1:
+        rows = measured["decode_tasks_per_thread"]
+        values = [r["value"] for r in rows]
+        want = beyond_noise([r["ms_per_token"] for r in rows], values,
+                            DEFAULTS["decode_tasks_per_thread"])
+        got = tuning.get("decode_tasks_per_thread")
+        print("decode_tasks_per_thread", "follows the measurements" if got == want
+              else f"WRONG: {got}, want {want} from {rows}")
+    else:
+        ok = "decode_tasks_per_thread" not in tuning
+        print("decode_tasks_per_thread", "not measured" if ok else f"WRONG: {tuning}")
+
+
+if __name__ == "__main__":
+    main()
