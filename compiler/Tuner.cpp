@@ -172,6 +172,13 @@ public:
     } else {
       if (llvm::Error e = tuneAmxMinTokens(out.tuning, measurements))
         return std::move(e);
+    }
+    if (maxStep_ < 2) {
+      skipped["gemv_max_tokens"] = "max_step_tokens is 1";
+    } else if (llvm::Error e = tuneGemvMaxTokens(out.tuning, measurements)) {
+      return std::move(e);
+    }
+    if (amx && maxStep_ >= 2) {
       if (hasExperts(m_)) {
         if (llvm::Error e = tuneAmxMinExpertTokens(out.tuning, measurements))
           return std::move(e);
@@ -193,6 +200,8 @@ public:
       record["amx_min_expert_tokens"] = out.tuning.amx_min_expert_tokens;
     if (out.tuning.decode_tasks_per_thread)
       record["decode_tasks_per_thread"] = out.tuning.decode_tasks_per_thread;
+    if (out.tuning.gemv_max_tokens)
+      record["gemv_max_tokens"] = out.tuning.gemv_max_tokens;
     record["measured_on"] = runtime::cpuModelName() + ", " + std::to_string(threads) + " threads";
     record["date"] = utcNow();
     record["producer"] = std::string("r1c ") + kR1cVersion;
@@ -207,11 +216,13 @@ public:
 
 private:
   /// Prefill with every GEMM on AMX against none, per prompt length (the
-  /// experts off AMX in both, so only the dense GEMMs differ).
+  /// experts off AMX and every step on the GEMM tiles in both, so only the
+  /// dense GEMMs' tiles differ).
   llvm::Error tuneAmxMinTokens(r1_tuning &best, json &measurements) {
     r1_tuning on{}, off{};
     on.amx_min_tokens = 1, off.amx_min_tokens = never_;
     on.amx_min_expert_tokens = off.amx_min_expert_tokens = never_;
+    on.gemv_max_tokens = off.gemv_max_tokens = 1;
     json rows = json::array();
     std::vector<int64_t> lengths;
     for (int64_t n : {2, 4, 6, 8, 12, 16, 24, 32, 48, 64})
@@ -235,6 +246,36 @@ private:
       --from;
     best.amx_min_tokens = from < lengths.size() ? static_cast<int32_t>(lengths[from]) : never_;
     measurements["amx_min_tokens"] = std::move(rows);
+    return llvm::Error::success();
+  }
+
+  /// Short prefills on the GEMV cores against the GEMM tiles (AMX as tuned
+  /// so far), per length from 2 to R1_MAX_GEMV_TOKENS; the threshold is the
+  /// longest length up to which the GEMV cores won at every measured length
+  /// (1: never).
+  llvm::Error tuneGemvMaxTokens(r1_tuning &best, json &measurements) {
+    r1_tuning gemv = best, tiles = best;
+    gemv.gemv_max_tokens = R1_MAX_GEMV_TOKENS, tiles.gemv_max_tokens = 1;
+    json rows = json::array();
+    int32_t threshold = 1;
+    bool winning = true;
+    for (int64_t n : {2, 3, 4, 6, 8, 10, 12, 14, 16}) {
+      if (n > std::min<int64_t>(maxStep_, R1_MAX_GEMV_TOKENS))
+        break;
+      llvm::Expected<std::vector<double>> t = interleaved(2, options_.repeat, [&](size_t c) {
+        return timer_.prefill(c == 0 ? gemv : tiles, n);
+      });
+      if (!t)
+        return t.takeError();
+      winning = winning && (*t)[0] < (*t)[1];
+      if (winning)
+        threshold = static_cast<int32_t>(n);
+      rows.push_back({{"tokens", n}, {"gemv_ms", (*t)[0]}, {"tiles_ms", (*t)[1]}});
+      progress_(llvm::formatv("gemv_max_tokens: {0} tokens: GEMV {1,8:F2} ms, tiles {2,8:F2} ms",
+                              n, (*t)[0], (*t)[1]));
+    }
+    best.gemv_max_tokens = threshold;
+    measurements["gemv_max_tokens"] = std::move(rows);
     return llvm::Error::success();
   }
 

@@ -153,8 +153,8 @@ void parseTuning(ManifestFields &f, const json &root, ModelManifest &m) {
   const json *tuning = f.object(root, "", "tuning", false);
   if (!tuning)
     return;
-  auto knob = [&](const char *key, int32_t &out) {
-    std::optional<uint64_t> value = f.unsignedInt(*tuning, "tuning", key, false, kMaxTuningValue);
+  auto knob = [&](const char *key, int32_t &out, uint64_t max = kMaxTuningValue) {
+    std::optional<uint64_t> value = f.unsignedInt(*tuning, "tuning", key, false, max);
     if (value && *value == 0)
       f.error(ManifestFields::join("tuning", key), "must be at least 1");
     out = static_cast<int32_t>(value.value_or(0));
@@ -162,6 +162,7 @@ void parseTuning(ManifestFields &f, const json &root, ModelManifest &m) {
   knob("amx_min_tokens", m.tuning.amx_min_tokens);
   knob("amx_min_expert_tokens", m.tuning.amx_min_expert_tokens);
   knob("decode_tasks_per_thread", m.tuning.decode_tasks_per_thread);
+  knob("gemv_max_tokens", m.tuning.gemv_max_tokens, R1_MAX_GEMV_TOKENS);
   m.tunedOn = f.string(*tuning, "tuning", "measured_on").value_or("");
 }
 

@@ -45,12 +45,15 @@ typedef void (*r1_parallel_for_fn)(void *pool, int64_t num_tasks, r1_task_fn fn,
 #define R1_DEFAULT_AMX_MIN_TOKENS 16
 #define R1_DEFAULT_AMX_MIN_EXPERT_TOKENS 8
 #define R1_DEFAULT_DECODE_TASKS_PER_THREAD 4
+#define R1_DEFAULT_GEMV_MAX_TOKENS 8
+#define R1_MAX_GEMV_TOKENS 16
 struct r1_tuning {
   int32_t amx_min_tokens;          /* a prefill GEMM runs on AMX tiles from this many tokens */
   int32_t amx_min_expert_tokens;   /* an MoE expert's prefill tile runs on AMX from this many
                                       tokens routed to it */
   int32_t decode_tasks_per_thread; /* decode GEMV tasks per thread */
-  int32_t reserved;                /* 0 */
+  int32_t gemv_max_tokens;         /* prefill steps of at most this many tokens (1..16) run
+                                      the decode GEMVs for each token, weights read once */
 };
 
 /* One forward step over n_tokens consecutive tokens of one sequence. */

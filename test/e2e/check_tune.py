@@ -9,7 +9,8 @@ amx_bf16, R1_NO_AMX is unset, the code has amx-bf16 among its optional ISA
 and the weights are integers; experts: the model has them; decode tasks:
 more than one thread), and for each measured knob that the recorded value
 follows from the recorded medians by the documented rule. Prints one line
-per knob.
+per knob: measured_on, amx_min_tokens, gemv_max_tokens,
+amx_min_expert_tokens, decode_tasks_per_thread.
 """
 import json
 import os
@@ -66,6 +67,18 @@ def main():
     else:
         ok = "amx_min_tokens" not in tuning and "amx_min_tokens" in skipped
         print("amx_min_tokens", "not measured without AMX" if ok else f"WRONG: {tuning}")
+
+    # gemv_max_tokens: the longest length up to which the GEMV cores won at
+    # every measured length (1: never); measured on every machine.
+    rows = measured["gemv_max_tokens"]
+    want = 1
+    for r in rows:
+        if not r["gemv_ms"] < r["tiles_ms"]:
+            break
+        want = r["tokens"]
+    got = tuning.get("gemv_max_tokens")
+    print("gemv_max_tokens", "follows the measurements" if got == want
+          else f"WRONG: {got}, want {want} from {rows}")
 
     if amx and experts:
         rows = measured["amx_min_expert_tokens"]

@@ -87,7 +87,8 @@ int runTune(TuneArgs &args) {
   if (!outcome)
     return report(outcome.takeError(), kBadInput);
   const nlohmann::json &record = outcome->record;
-  for (const char *knob : {"amx_min_tokens", "amx_min_expert_tokens", "decode_tasks_per_thread"}) {
+  for (const char *knob : {"amx_min_tokens", "gemv_max_tokens", "amx_min_expert_tokens",
+                           "decode_tasks_per_thread"}) {
     if (record.contains(knob))
       log << "r1c tune: " << knob << " = " << record[knob].get<int>() << "\n";
     else

@@ -67,7 +67,8 @@ std::string describeTuning(const r1::runtime::ModelManifest &m) {
     return "untuned: the kernels' defaults amx_min_tokens " +
            std::to_string(R1_DEFAULT_AMX_MIN_TOKENS) + ", amx_min_expert_tokens " +
            std::to_string(R1_DEFAULT_AMX_MIN_EXPERT_TOKENS) + ", decode_tasks_per_thread " +
-           std::to_string(R1_DEFAULT_DECODE_TASKS_PER_THREAD) +
+           std::to_string(R1_DEFAULT_DECODE_TASKS_PER_THREAD) + ", gemv_max_tokens " +
+           std::to_string(R1_DEFAULT_GEMV_MAX_TOKENS) +
            " (r1c tune measures them on the deployment machine)";
   const r1_tuning &t = m.tuning;
   auto knob = [](const char *name, int32_t value, int32_t fallback) {
@@ -80,6 +81,7 @@ std::string describeTuning(const r1::runtime::ModelManifest &m) {
          ", " +
          knob("decode_tasks_per_thread", t.decode_tasks_per_thread,
               R1_DEFAULT_DECODE_TASKS_PER_THREAD) +
+         ", " + knob("gemv_max_tokens", t.gemv_max_tokens, R1_DEFAULT_GEMV_MAX_TOKENS) +
          " (r1c tune on " +
          m.tunedOn + ")";
 }

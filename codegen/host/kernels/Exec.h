@@ -89,6 +89,9 @@ using ScaleElem = std::conditional_t<isIntW(WT), uint16_t, float>;
 constexpr int32_t kDefaultAmxMinTokens = R1_DEFAULT_AMX_MIN_TOKENS;
 constexpr int32_t kDefaultAmxMinExpertTokens = R1_DEFAULT_AMX_MIN_EXPERT_TOKENS;
 constexpr int32_t kDefaultDecodeTasksPerThread = R1_DEFAULT_DECODE_TASKS_PER_THREAD;
+constexpr int32_t kDefaultGemvMaxTokens = R1_DEFAULT_GEMV_MAX_TOKENS;
+/// The most tokens the GEMV cores take in one pass (Linear.h).
+constexpr int64_t kGemvMaxTokens = R1_MAX_GEMV_TOKENS;
 
 struct Exec {
   r1_parallel_for_fn parallelFor = nullptr;
@@ -105,10 +108,12 @@ struct Exec {
   /// expert's tile from amxMinExpertTokens tokens routed to it (below, the
   /// per-task packing of the weights into tiles costs more than the fp32
   /// tile's multiplies); decode GEMVs split into decodeTasksPerThread tasks
-  /// per thread.
+  /// per thread; linear and gatedLinear steps of at most gemvMaxTokens
+  /// tokens take the GEMV cores, each weight block read once for them all.
   int32_t amxMinTokens = kDefaultAmxMinTokens;
   int32_t amxMinExpertTokens = kDefaultAmxMinExpertTokens;
   int32_t decodeTasksPerThread = kDefaultDecodeTasksPerThread;
+  int32_t gemvMaxTokens = kDefaultGemvMaxTokens;
 
   /// Takes the non-zero fields of `tuning` (zero: keep the default).
   void applyTuning(const r1_tuning &tuning) {
@@ -118,6 +123,9 @@ struct Exec {
       amxMinExpertTokens = tuning.amx_min_expert_tokens;
     if (tuning.decode_tasks_per_thread > 0)
       decodeTasksPerThread = tuning.decode_tasks_per_thread;
+    if (tuning.gemv_max_tokens > 0)
+      gemvMaxTokens = tuning.gemv_max_tokens < R1_MAX_GEMV_TOKENS ? tuning.gemv_max_tokens
+                                                                   : R1_MAX_GEMV_TOKENS;
   }
 
   /// Calls f(task) for every task in [0, tasks). Inline when there is a

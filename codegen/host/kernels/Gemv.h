@@ -39,10 +39,6 @@ inline typename Vec::T widenVector(const WElem<WT> *row, const ScaleElem<WT> *sr
   }
 }
 
-/// Rows of K floats up to this length are prepared on the stack; longer
-/// ones in a per-thread buffer.
-constexpr int64_t kStackRow = 16384;
-
 /// True where the default precision multiplies bf16 weights with bf16
 /// activations (two products per fp32 lane and instruction).
 template <WType WT>
@@ -213,26 +209,29 @@ inline void gemvDotW(const WElem<WT> *const *rows, const ScaleElem<WT> *const *s
     (void)srows, gemvDot<K, WT, R>(rows, x, sums);
 }
 
-/// The activation row of a decode step, prepared once: xn = rmsNorm(x) *
-/// gamma when kNorm, rounded to bf16 on the bf16 dot path.
+/// The activation row of a GEMV step, prepared once: xn = rmsNorm(x) *
+/// gamma when kNorm, rounded to bf16 on the bf16 dot path, quantized to
+/// int8 on the integer dot path, into kStageBytes of `stage` (64-byte
+/// aligned; stageRows gives a step's rows theirs).
 template <int64_t K, WType WT, bool kNorm>
 struct GemvRow {
   static constexpr int64_t Kp = roundUp(K, 32);
-  static constexpr bool kOnStack = K <= kStackRow;
-  union Storage {
-    float f[kOnStack ? K : 1];
-    uint16_t b[kOnStack ? Kp : 1];
-  };
-  alignas(64) Storage storage;
+  /// The normalized f32 row (or the bf16 one), then the int8 one.
+  static constexpr int64_t kFloatBytes = roundUp(K * 4, 64);
+#if defined(R1HK_HAS_VNNI)
+  static constexpr int64_t kStageBytes = kFloatBytes + roundUp(vnniRowBytes(K), 64);
+#else
+  static constexpr int64_t kStageBytes = kFloatBytes;
+#endif
   const float *xf = nullptr;
   const uint16_t *xb = nullptr; // set on the bf16 dot path
   VnniRow xq;                   // set on the integer dot path (xq.q)
 
-  GemvRow(const Exec &ex, const float *x, const float *gamma, float eps) {
+  GemvRow(const Exec &ex, const float *x, const float *gamma, float eps, uint8_t *stage) {
     float scale = kNorm ? rmsScale<K>(x, eps) : 1.0f;
 #if defined(R1HK_HAS_DPBF16)
     if (kHasBf16Dot<WT> && !ex.fp32) {
-      uint16_t *b = kOnStack ? storage.b : threadScratch<uint16_t, 0>(Kp);
+      uint16_t *b = reinterpret_cast<uint16_t *>(stage);
       stageRowBf16(x, scale, kNorm ? gamma : nullptr, K, Kp, b);
       xb = b;
       return;
@@ -240,7 +239,7 @@ struct GemvRow {
 #endif
     (void)ex;
     if constexpr (kNorm) {
-      float *f = kOnStack ? storage.f : threadScratch<float, 0>(K);
+      float *f = reinterpret_cast<float *>(stage);
       scaleRow<K>(x, scale, gamma, f);
       xf = f;
     } else {
@@ -251,7 +250,7 @@ struct GemvRow {
     // Integer weights: the normalized row, quantized (GemvVnni.h).
     if constexpr (kUsesVnni<K, WT>)
       if (ex.intActivations)
-        xq = stageRowVnni<K, WT>(xf, alignedScratch<3>(vnniRowBytes(K)));
+        xq = stageRowVnni<K, WT>(xf, stage + kFloatBytes);
 #endif
   }
 
@@ -281,6 +280,13 @@ struct GemvRow {
     gemvDotW<K, WT, R>(rows, srows, xf, sums);
   }
 };
+
+/// Staging for `n` GemvRows of K elements: the calling thread's scratch,
+/// sized once per step (rows staged later must not move earlier ones).
+template <int64_t K, WType WT, bool kNorm>
+inline uint8_t *stageRows(int64_t n) {
+  return alignedScratch<3>(n * GemvRow<K, WT, kNorm>::kStageBytes);
+}
 
 /// Output rows per decode task: Exec::decodeTasksPerThread tasks per thread
 /// (one task on one thread), aligned to 16.

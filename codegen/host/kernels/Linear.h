@@ -5,9 +5,11 @@
 // separate outputs), xn = rmsNorm(x) * gamma when kNorm.
 // gatedLinear: out = silu(xn . Wg^T) * (xn . Wu^T) with W = [Wg; Wu].
 //
-// kRows == 1 (decode) and any single-row call take the GEMV cores of Gemv.h,
-// split over output rows; kRows == 0 with n > 1 takes the blocked cores of
-// Gemm.h, one task per 16 weight rows (8 gated outputs) and 128 tokens.
+// kRows == 1 (decode) and steps of at most Exec::gemvMaxTokens tokens take
+// the GEMV cores of Gemv.h, split over output rows, each block of weight
+// rows read from memory once for all the step's tokens; longer steps take
+// the blocked cores of Gemm.h, one task per 16 weight rows (8 gated
+// outputs) and 128 tokens.
 // Blocks never straddle a segment; short blocks at a segment's end repeat
 // its last row and drop the extra results.
 //
@@ -17,6 +19,8 @@
 
 #include "Elementwise.h"
 #include "Gemm.h"
+
+#include <new>
 
 namespace r1hk {
 namespace detail {
@@ -43,18 +47,26 @@ inline int64_t spanCount(const int64_t (&size)[S], int64_t span) {
   return total;
 }
 
+/// The GEMV cores for n <= kGemvMaxTokens tokens: each block of 8 (or
+/// 4 + 4) weight rows is read from memory once, by the first token's dot,
+/// and from cache by the others'; every token's arithmetic is exactly a
+/// decode step's.
 template <int64_t K, WType WT, bool kBias, bool kNorm, int64_t... N>
-void linearGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *bias,
+void linearGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, const float *bias,
                 const float *gamma, float eps, float *const *outs, const void *scales) {
   constexpr int64_t S = sizeof...(N), total = (N + ...);
   constexpr int64_t size[S] = {N...};
-  const GemvRow<K, WT, kNorm> row(ex, x, gamma, eps);
+  using Row = GemvRow<K, WT, kNorm>;
+  alignas(Row) unsigned char rowStorage[kGemvMaxTokens][sizeof(Row)];
+  const Row *row[kGemvMaxTokens];
+  uint8_t *stage = stageRows<K, WT, kNorm>(n);
+  for (int64_t t = 0; t < n; ++t)
+    row[t] = new (rowStorage[t]) Row(ex, x + t * K, gamma, eps, stage + t * Row::kStageBytes);
   const int64_t span = gemvSpan(ex, total);
   ex.run(spanCount(size, span), [&](int64_t task) {
     int64_t s, begin, off;
     locateSpan(size, span, task, s, begin, off);
     int64_t end = minI(size[s], begin + span);
-    float *out = outs[s];
     for (int64_t r = begin; r < end; r += 8) {
       const WElem<WT> *rows[8];
       const ScaleElem<WT> *srows[8];
@@ -63,24 +75,32 @@ void linearGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float 
         rows[i] = weightRow<WT, K>(w, j);
         srows[i] = scalesOfRow<WT, K>(scales, j);
       }
-      float sums[8];
       // The next 8 rows follow these; prefetch them only inside the span.
       int64_t ahead = r + 16 <= end ? 8 * rowBytes(WT, K) : 0;
-      row.template dot<8>(rows, sums, srows, ahead);
-      for (int64_t i = 0; i < 8 && r + i < end; ++i) {
-        float y = sums[i];
-        if constexpr (kBias)
-          y += bias[off + r + i];
-        out[r + i] = y;
+      for (int64_t t = 0; t < n; ++t) {
+        float sums[8];
+        row[t]->template dot<8>(rows, sums, srows, t == 0 ? ahead : 0);
+        float *out = outs[s] + t * size[s];
+        for (int64_t i = 0; i < 8 && r + i < end; ++i) {
+          float y = sums[i];
+          if constexpr (kBias)
+            y += bias[off + r + i];
+          out[r + i] = y;
+        }
       }
     }
   });
 }
 
 template <int64_t K, int64_t I, WType WT, bool kNorm>
-void gatedGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *gamma, float eps,
-               float *out, const void *scales) {
-  const GemvRow<K, WT, kNorm> row(ex, x, gamma, eps);
+void gatedGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, const float *gamma,
+               float eps, float *out, const void *scales) {
+  using Row = GemvRow<K, WT, kNorm>;
+  alignas(Row) unsigned char rowStorage[kGemvMaxTokens][sizeof(Row)];
+  const Row *row[kGemvMaxTokens];
+  uint8_t *stage = stageRows<K, WT, kNorm>(n);
+  for (int64_t t = 0; t < n; ++t)
+    row[t] = new (rowStorage[t]) Row(ex, x + t * K, gamma, eps, stage + t * Row::kStageBytes);
   const int64_t span = gemvSpan(ex, I);
   ex.run(ceilDiv(I, span), [&](int64_t task) {
     int64_t begin = task * span, end = minI(I, begin + span);
@@ -92,10 +112,12 @@ void gatedGemv(const Exec &ex, const float *x, const WElem<WT> *w, const float *
         rows[i] = weightRow<WT, K>(w, j), rows[4 + i] = weightRow<WT, K>(w, I + j);
         srows[i] = scalesOfRow<WT, K>(scales, j), srows[4 + i] = scalesOfRow<WT, K>(scales, I + j);
       }
-      float sums[8];
       int64_t ahead = i0 + 8 <= end ? 4 * rowBytes(WT, K) : 0; // gate and up rows i0 + 4..
-      row.template dot<8>(rows, sums, srows, ahead);
-      siluMulRow(sums, sums + 4, minI(4, end - i0), out + i0);
+      for (int64_t t = 0; t < n; ++t) {
+        float sums[8];
+        row[t]->template dot<8>(rows, sums, srows, t == 0 ? ahead : 0);
+        siluMulRow(sums, sums + 4, minI(4, end - i0), out + t * I + i0);
+      }
     }
   });
 }
@@ -178,15 +200,18 @@ void linear(const Exec &ex, const float *x, int64_t n, const void *w, const floa
   static_assert(sizeof...(N) >= 1 && ((N > 0) && ...), "linear needs non-empty segments");
   static_assert(detail::kWholeGroups<WT, K>, "integer weights need K a multiple of their group");
   const auto *wt = static_cast<const WElem<WT> *>(w);
-  if (kRows == 1 || n == 1) {
+  // Decode, and prefill steps of at most Exec::gemvMaxTokens tokens: the
+  // GEMV cores (n is 1 in decode unless the caller broke the kRows contract).
+  if (kRows == 1 || n <= ex.gemvMaxTokens) {
     constexpr int64_t S = sizeof...(N);
     constexpr int64_t size[S] = {N...};
-    for (int64_t t = 0; t < n; ++t) { // n is 1 unless the caller broke the kRows contract
+    for (int64_t t0 = 0; t0 < n; t0 += kGemvMaxTokens) {
       float *rowOuts[S];
       for (int64_t s = 0; s < S; ++s)
-        rowOuts[s] = outs[s] + t * size[s];
-      detail::linearGemv<K, WT, kBias, kNorm, N...>(ex, x + t * K, wt, bias, gamma, eps, rowOuts,
-                                                    scales);
+        rowOuts[s] = outs[s] + t0 * size[s];
+      detail::linearGemv<K, WT, kBias, kNorm, N...>(ex, x + t0 * K,
+                                                    detail::minI(kGemvMaxTokens, n - t0), wt,
+                                                    bias, gamma, eps, rowOuts, scales);
     }
   } else if constexpr (kRows == 0) {
     detail::linearGemm<K, WT, kBias, kNorm, N...>(ex, x, n, wt, bias, gamma, eps, outs, scales);
@@ -201,9 +226,10 @@ void gatedLinear(const Exec &ex, const float *x, int64_t n, const void *w, const
   static_assert(kRows == 0 || kRows == 1, "kRows is 0 (any rows) or 1 (decode)");
   static_assert(detail::kWholeGroups<WT, K>, "integer weights need K a multiple of their group");
   const auto *wt = static_cast<const WElem<WT> *>(w);
-  if (kRows == 1 || n == 1) {
-    for (int64_t t = 0; t < n; ++t)
-      detail::gatedGemv<K, I, WT, kNorm>(ex, x + t * K, wt, gamma, eps, out + t * I, scales);
+  if (kRows == 1 || n <= ex.gemvMaxTokens) {
+    for (int64_t t0 = 0; t0 < n; t0 += kGemvMaxTokens)
+      detail::gatedGemv<K, I, WT, kNorm>(ex, x + t0 * K, detail::minI(kGemvMaxTokens, n - t0), wt,
+                                         gamma, eps, out + t0 * I, scales);
   } else if constexpr (kRows == 0) {
     detail::gatedGemm<K, I, WT, kNorm>(ex, x, n, wt, gamma, eps, out, scales);
   }

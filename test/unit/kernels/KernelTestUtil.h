@@ -49,12 +49,13 @@ struct TestPool {
   explicit TestPool(int threads_) : threads(threads_) {}
   /// The kernels as a step at that precision runs them: fp32, or the
   /// default/bf16 modes (bf16 dot products, int8 activations for integer
-  /// weights). AMX from a single token (amxMinTokens 1), so that the
+  /// weights). Every step of two or more tokens on the GEMM tiles, AMX
+  /// from two tokens (gemvMaxTokens and the AMX thresholds 1), so that the
   /// tests' small shapes exercise the tiles; the thresholds have tests of
   /// their own.
   Exec exec(bool fp32) {
     Exec ex{&TestPool::parallelFor, this, threads, fp32, !fp32};
-    ex.amxMinTokens = ex.amxMinExpertTokens = 1;
+    ex.amxMinTokens = ex.amxMinExpertTokens = ex.gemvMaxTokens = 1;
     return ex;
   }
 };

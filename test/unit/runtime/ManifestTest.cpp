@@ -149,6 +149,7 @@ TEST(Manifest, ReadsTheTuning) {
   json manifest = toy::toyManifest();
   manifest["tuning"] = {{"amx_min_tokens", 12},
                         {"decode_tasks_per_thread", 2},
+                        {"gemv_max_tokens", 6},
                         {"measured_on", "Some CPU, 2 threads"},
                         {"measurements", json::object()},
                         {"not_measured", {{"amx_min_expert_tokens", "no experts"}}}};
@@ -157,6 +158,7 @@ TEST(Manifest, ReadsTheTuning) {
   EXPECT_EQ(parsed->tuning.amx_min_tokens, 12);
   EXPECT_EQ(parsed->tuning.amx_min_expert_tokens, 0) << "not measured: the kernels' default";
   EXPECT_EQ(parsed->tuning.decode_tasks_per_thread, 2);
+  EXPECT_EQ(parsed->tuning.gemv_max_tokens, 6);
   EXPECT_EQ(parsed->tunedOn, "Some CPU, 2 threads");
 }
 
@@ -175,6 +177,8 @@ TEST(Manifest, TuningErrors) {
   EXPECT_EQ(errorOf(tuned({{"amx_min_expert_tokens", 1 << 21}})),
             "toy.r1: manifest field \"tuning.amx_min_expert_tokens\" must be an integer in [0, "
             "1048576]");
+  EXPECT_EQ(errorOf(tuned({{"gemv_max_tokens", 17}})),
+            "toy.r1: manifest field \"tuning.gemv_max_tokens\" must be an integer in [0, 16]");
   EXPECT_EQ(errorOf([](json &m) { m["tuning"] = {{"amx_min_tokens", 8}}; }),
             "toy.r1: manifest field \"tuning.measured_on\" is missing");
   EXPECT_EQ(errorOf([](json &m) { m["tuning"] = 3; }),
