@@ -23,7 +23,9 @@ extern "C" {
 enum r1_precision {
   R1_PRECISION_DEFAULT = 0, /* what the artifact recommends: FP32, except that integer weights
                                (r1c compile --quant int8|int4) multiply int8-quantized
-                               activations in decode where the CPU has AVX512-VNNI and
+                               activations in decode (and in prefill steps short enough
+                               for the GEMV cores, r1_tuning.gemv_max_tokens) where the
+                               CPU has AVX512-VNNI and
                                bf16 activations and weights on AMX tiles in prefill where
                                the CPU allows AMX */
   R1_PRECISION_FP32 = 1,    /* fp32 activations and accumulation: the reference mode */

@@ -48,6 +48,7 @@ struct BenchArgs {
   int64_t ctx = 0;
   bool probe = true;
   bool tuning = true;
+  std::string tuningOverrides;
   bool json = false;
 };
 
@@ -109,6 +110,13 @@ int runBench(const BenchArgs &args) {
   options.threads = args.threads;
   if (!args.tuning)
     options.tuning = r1_tuning{}; // the kernels' defaults, for A/B against r1c tune's choice
+  if (!args.tuningOverrides.empty()) {
+    r1_tuning tuning = options.tuning.value_or(m.tuning);
+    std::string error;
+    if (!parseTuningOverrides(args.tuningOverrides, tuning, error))
+      return usageError(error);
+    options.tuning = tuning;
+  }
   Result<std::unique_ptr<Session>> created = Session::create(**model, options);
   if (!created.ok())
     return report(created.status());
@@ -149,8 +157,9 @@ int runBench(const BenchArgs &args) {
               amx ? " (prefill on AMX tiles)" : "", static_cast<long long>(args.promptTokens),
               static_cast<long long>(args.genTokens), args.repeat);
   if (m.targetKind == "host")
-    say(quiet, "tuning: %s\n",
-        args.tuning ? describeTuning(m).c_str() : "off (--no-tuning): the kernels' defaults");
+    say(quiet, "tuning: %s%s%s\n",
+        args.tuning ? describeTuning(m).c_str() : "off (--no-tuning): the kernels' defaults",
+        args.tuningOverrides.empty() ? "" : "; overridden: ", args.tuningOverrides.c_str());
   for (int r = 0; r < args.repeat; ++r) {
     if (probing)
       bandwidths.push_back(probe->measure(*probePool));
@@ -200,6 +209,9 @@ int runBench(const BenchArgs &args) {
                             {"precision", args.precision},
                             {"amx", amx},
                             {"tuned", args.tuning && !m.tunedOn.empty()},
+                            {"tuning_overrides", args.tuningOverrides.empty()
+                                                     ? nlohmann::json()
+                                                     : nlohmann::json(args.tuningOverrides)},
                             {"ctx", session.capacity()},
                             {"prompt_tokens", args.promptTokens},
                             {"gen_tokens", args.genTokens},
@@ -250,6 +262,11 @@ CommandRunner addBenchCommand(CLI::App &app) {
                   "Skip the memory bandwidth probe (and so the roofline) between repeats");
   bench->add_flag("!--no-tuning", args->tuning,
                   "Ignore the artifact's \"tuning\" (r1c tune) and run the kernels' defaults");
+  bench->add_option("--tuning", args->tuningOverrides,
+                    "Set tiling knobs by hand on top of the artifact's tuning (or the defaults\n"
+                    "with --no-tuning): amx_min_tokens, amx_min_expert_tokens,\n"
+                    "decode_tasks_per_thread, gemv_max_tokens")
+      ->option_text("KNOB=N,...");
   bench->footer(
       "Example:\n  r1run bench qwen.r1 --prompt-tokens 512 --gen-tokens 128 --threads 16");
   return [bench, args]() -> int { return bench->parsed() ? runBench(*args) : -1; };

@@ -52,6 +52,11 @@ void addDeviceOption(CLI::App &command, std::string &device);
 /// The load options for --device's value.
 r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device);
 
+/// Applies "knob=value,..." (r1_tuning's fields by their manifest names,
+/// values 1..2^20, gemv_max_tokens 1..16) to `tuning`; false and `error` set
+/// on an unknown knob or a bad value.
+bool parseTuningOverrides(const std::string &text, r1_tuning &tuning, std::string &error);
+
 /// The manifest's "tuning" in words ("untuned: ..." when r1c tune never ran).
 std::string describeTuning(const r1::runtime::ModelManifest &manifest);
 

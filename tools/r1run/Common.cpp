@@ -2,6 +2,9 @@
 
 #include "tools/r1run/Commands.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <charconv>
 #include <cstdio>
 
@@ -60,6 +63,52 @@ r1_precision parsePrecision(const std::string &name) {
   if (name == "bf16")
     return R1_PRECISION_BF16;
   return R1_PRECISION_DEFAULT;
+}
+
+bool parseTuningOverrides(const std::string &text, r1_tuning &tuning, std::string &error) {
+  struct Knob {
+    const char *name;
+    int32_t r1_tuning::*field;
+    uint64_t max;
+  };
+  static const Knob kKnobs[] = {
+      {"amx_min_tokens", &r1_tuning::amx_min_tokens, r1::runtime::kMaxTuningValue},
+      {"amx_min_expert_tokens", &r1_tuning::amx_min_expert_tokens, r1::runtime::kMaxTuningValue},
+      {"decode_tasks_per_thread", &r1_tuning::decode_tasks_per_thread,
+       r1::runtime::kMaxTuningValue},
+      {"gemv_max_tokens", &r1_tuning::gemv_max_tokens, R1_MAX_GEMV_TOKENS},
+  };
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                     : comma - start);
+    size_t eq = item.find('=');
+    std::string key = item.substr(0, eq);
+    const Knob *knob = nullptr;
+    for (const Knob &k : kKnobs)
+      if (key == k.name)
+        knob = &k;
+    if (!knob || eq == std::string::npos) {
+      error = "--tuning: \"" + item + "\" is not KNOB=VALUE with KNOB one of amx_min_tokens, "
+              "amx_min_expert_tokens, decode_tasks_per_thread, gemv_max_tokens";
+      return false;
+    }
+    std::string value = item.substr(eq + 1);
+    char *end = nullptr;
+    errno = 0;
+    unsigned long long number = std::strtoull(value.c_str(), &end, 10);
+    if (value.empty() || *end || errno || value[0] == '-' || number < 1 || number > knob->max) {
+      error = "--tuning: " + key + " must be an integer in [1, " + std::to_string(knob->max) +
+              "], not \"" + value + "\"";
+      return false;
+    }
+    tuning.*(knob->field) = static_cast<int32_t>(number);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return true;
 }
 
 std::string describeTuning(const r1::runtime::ModelManifest &m) {

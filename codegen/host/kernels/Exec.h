@@ -99,7 +99,7 @@ struct Exec {
   int32_t threads = 1;
   bool fp32 = false; // R1_PRECISION_FP32: exact weights, fp32 activations
   /// Integer weights (--quant int8/int4) multiply int8-quantized activations
-  /// in single-row GEMVs (GemvVnni.h) and bf16 activations on AMX tiles in
+  /// in the GEMV cores (GemvVnni.h: decode and short steps) and bf16 activations on AMX tiles in
   /// prefill (GemmAmx.h); the default precision's choice for them, off
   /// under R1_PRECISION_FP32.
   bool intActivations = false;
