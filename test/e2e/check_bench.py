@@ -12,8 +12,9 @@ Then the roofline arithmetic: bandwidth / bytes vs decode tokens/s. Prints
 one line per check.
 """
 import json
-import os
 import sys
+
+from cpu_amx import amx_allowed
 
 
 def main():
@@ -47,15 +48,7 @@ def main():
     # has them (Linux lists amx_tile and amx_bf16 only when it supports
     # them), R1_NO_AMX is unset, and the precision rounds activations (bf16
     # mode, or the default with integer weights).
-    flags = set()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
-    cpu = {"amx_tile", "amx_bf16"} <= flags and os.environ.get("R1_NO_AMX", "0") in ("", "0")
+    cpu = amx_allowed()
     code = "amx-bf16" in manifest["target"].get("optional_isa", [])
     int_weights = any(w["dtype"] in ("i8", "i4") for w in weights)
     rounds = bench["precision"] == "bf16" or (bench["precision"] == "default" and int_weights)

@@ -13,22 +13,11 @@ per knob: measured_on, amx_min_tokens, gemv_max_tokens,
 amx_min_expert_tokens, decode_tasks_per_thread.
 """
 import json
-import os
 import sys
 
+from cpu_amx import amx_allowed
+
 DEFAULTS = {"amx_min_expert_tokens": 8, "decode_tasks_per_thread": 4}
-
-
-def cpu_allows_amx():
-    flags = set()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
-    return {"amx_tile", "amx_bf16"} <= flags and os.environ.get("R1_NO_AMX", "0") in ("", "0")
 
 
 def beyond_noise(costs, values, default):
@@ -44,7 +33,7 @@ def main():
     threads, experts = int(sys.argv[3]), sys.argv[4] == "1"
     never = manifest["memory"]["max_step_tokens"] + 1
     int_weights = any(w.get("dtype") in ("i8", "i4") for w in manifest["weights"])
-    amx = (cpu_allows_amx() and "amx-bf16" in manifest["target"].get("optional_isa", [])
+    amx = (amx_allowed() and "amx-bf16" in manifest["target"].get("optional_isa", [])
            and int_weights)
     measured = tuning.get("measurements", {})
     skipped = tuning.get("not_measured", {})
@@ -80,30 +69,21 @@ def main():
     print("gemv_max_tokens", "follows the measurements" if got == want
           else f"WRONG: {got}, want {want} from {rows}")
 
-    if amx and experts:
-        rows = measured["amx_min_expert_tokens"]
+    def candidates(knob, cost, measurable, why_not):
+        """A knob chosen among candidates: the documented 2% rule."""
+        if not measurable:
+            ok = knob not in tuning and knob in skipped
+            print(knob, f"not measured ({why_not})" if ok else f"WRONG: {tuning}")
+            return
+        rows = measured[knob]
         values = [r["value"] for r in rows]
-        want = beyond_noise([r["relative_time"] for r in rows], values,
-                            DEFAULTS["amx_min_expert_tokens"])
-        got = tuning.get("amx_min_expert_tokens")
-        print("amx_min_expert_tokens", "follows the measurements" if got == want
+        want = beyond_noise([r[cost] for r in rows], values, DEFAULTS[knob])
+        got = tuning.get(knob)
+        print(knob, "follows the measurements" if got == want
               else f"WRONG: {got}, want {want} from {rows}")
-    else:
-        ok = "amx_min_expert_tokens" not in tuning and "amx_min_expert_tokens" in skipped
-        print("amx_min_expert_tokens", "not measured" if ok else f"WRONG: {tuning}")
 
-    if threads > 1:
-        rows = measured["decode_tasks_per_thread"]
-        values = [r["value"] for r in rows]
-        want = beyond_noise([r["ms_per_token"] for r in rows], values,
-                            DEFAULTS["decode_tasks_per_thread"])
-        got = tuning.get("decode_tasks_per_thread")
-        print("decode_tasks_per_thread", "follows the measurements" if got == want
-              else f"WRONG: {got}, want {want} from {rows}")
-    else:
-        ok = "decode_tasks_per_thread" not in tuning
-        print("decode_tasks_per_thread", "not measured" if ok else f"WRONG: {tuning}")
-
+    candidates("amx_min_expert_tokens", "relative_time", amx and experts, "no AMX or no experts")
+    candidates("decode_tasks_per_thread", "ms_per_token", threads > 1, "one thread")
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,8 @@
 #include "GemvVnni.h"
 #include "Simd.h"
 
+#include <new>
+
 namespace r1hk {
 namespace detail {
 
@@ -212,7 +214,7 @@ inline void gemvDotW(const WElem<WT> *const *rows, const ScaleElem<WT> *const *s
 /// The activation row of a GEMV step, prepared once: xn = rmsNorm(x) *
 /// gamma when kNorm, rounded to bf16 on the bf16 dot path, quantized to
 /// int8 on the integer dot path, into kStageBytes of `stage` (64-byte
-/// aligned; stageRows gives a step's rows theirs).
+/// aligned; GemvRows gives a step's rows theirs).
 template <int64_t K, WType WT, bool kNorm>
 struct GemvRow {
   static constexpr int64_t Kp = roundUp(K, 32);
@@ -281,12 +283,26 @@ struct GemvRow {
   }
 };
 
-/// Staging for `n` GemvRows of K elements: the calling thread's scratch,
-/// sized once per step (rows staged later must not move earlier ones).
+/// The activation rows of a GEMV step of n <= kGemvMaxTokens tokens, each
+/// prepared as GemvRow prepares one, staged in the calling thread's scratch
+/// (sized once per step: rows staged later must not move earlier ones).
 template <int64_t K, WType WT, bool kNorm>
-inline uint8_t *stageRows(int64_t n) {
-  return alignedScratch<3>(n * GemvRow<K, WT, kNorm>::kStageBytes);
-}
+class GemvRows {
+public:
+  using Row = GemvRow<K, WT, kNorm>;
+  GemvRows(const Exec &ex, const float *x, int64_t n, const float *gamma, float eps) {
+    uint8_t *stage = alignedScratch<3>(n * Row::kStageBytes);
+    for (int64_t t = 0; t < n; ++t)
+      row_[t] = new (storage_[t]) Row(ex, x + t * K, gamma, eps, stage + t * Row::kStageBytes);
+  }
+  GemvRows(const GemvRows &) = delete;
+  GemvRows &operator=(const GemvRows &) = delete;
+  const Row &operator[](int64_t t) const { return *row_[t]; }
+
+private:
+  alignas(Row) unsigned char storage_[kGemvMaxTokens][sizeof(Row)];
+  const Row *row_[kGemvMaxTokens];
+};
 
 /// Output rows per decode task: Exec::decodeTasksPerThread tasks per thread
 /// (one task on one thread), aligned to 16.

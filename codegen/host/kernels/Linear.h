@@ -20,8 +20,6 @@
 #include "Elementwise.h"
 #include "Gemm.h"
 
-#include <new>
-
 namespace r1hk {
 namespace detail {
 
@@ -56,12 +54,7 @@ void linearGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, c
                 const float *gamma, float eps, float *const *outs, const void *scales) {
   constexpr int64_t S = sizeof...(N), total = (N + ...);
   constexpr int64_t size[S] = {N...};
-  using Row = GemvRow<K, WT, kNorm>;
-  alignas(Row) unsigned char rowStorage[kGemvMaxTokens][sizeof(Row)];
-  const Row *row[kGemvMaxTokens];
-  uint8_t *stage = stageRows<K, WT, kNorm>(n);
-  for (int64_t t = 0; t < n; ++t)
-    row[t] = new (rowStorage[t]) Row(ex, x + t * K, gamma, eps, stage + t * Row::kStageBytes);
+  const GemvRows<K, WT, kNorm> row(ex, x, n, gamma, eps);
   const int64_t span = gemvSpan(ex, total);
   ex.run(spanCount(size, span), [&](int64_t task) {
     int64_t s, begin, off;
@@ -79,7 +72,7 @@ void linearGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, c
       int64_t ahead = r + 16 <= end ? 8 * rowBytes(WT, K) : 0;
       for (int64_t t = 0; t < n; ++t) {
         float sums[8];
-        row[t]->template dot<8>(rows, sums, srows, t == 0 ? ahead : 0);
+        row[t].template dot<8>(rows, sums, srows, t == 0 ? ahead : 0);
         float *out = outs[s] + t * size[s];
         for (int64_t i = 0; i < 8 && r + i < end; ++i) {
           float y = sums[i];
@@ -95,12 +88,7 @@ void linearGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, c
 template <int64_t K, int64_t I, WType WT, bool kNorm>
 void gatedGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, const float *gamma,
                float eps, float *out, const void *scales) {
-  using Row = GemvRow<K, WT, kNorm>;
-  alignas(Row) unsigned char rowStorage[kGemvMaxTokens][sizeof(Row)];
-  const Row *row[kGemvMaxTokens];
-  uint8_t *stage = stageRows<K, WT, kNorm>(n);
-  for (int64_t t = 0; t < n; ++t)
-    row[t] = new (rowStorage[t]) Row(ex, x + t * K, gamma, eps, stage + t * Row::kStageBytes);
+  const GemvRows<K, WT, kNorm> row(ex, x, n, gamma, eps);
   const int64_t span = gemvSpan(ex, I);
   ex.run(ceilDiv(I, span), [&](int64_t task) {
     int64_t begin = task * span, end = minI(I, begin + span);
@@ -115,7 +103,7 @@ void gatedGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, co
       int64_t ahead = i0 + 8 <= end ? 4 * rowBytes(WT, K) : 0; // gate and up rows i0 + 4..
       for (int64_t t = 0; t < n; ++t) {
         float sums[8];
-        row[t]->template dot<8>(rows, sums, srows, t == 0 ? ahead : 0);
+        row[t].template dot<8>(rows, sums, srows, t == 0 ? ahead : 0);
         siluMulRow(sums, sums + 4, minI(4, end - i0), out + t * I + i0);
       }
     }

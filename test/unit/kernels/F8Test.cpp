@@ -97,16 +97,6 @@ struct F8Weights {
   }
 };
 
-std::vector<float> activations(int64_t n, int64_t K, Rng &rng) {
-  std::vector<float> x(size_t(n * K));
-  for (int64_t t = 0; t < n; ++t) {
-    float scale = rng.uniform(0.2f, 3.0f);
-    for (int64_t k = 0; k < K; ++k)
-      x[size_t(t * K + k)] = scale * rng.uniform(-1.0f, 1.0f);
-  }
-  return x;
-}
-
 std::vector<RefDot> referenceDots(const std::vector<float> &x, int64_t n, const F8Weights &w,
                                   const float *gamma) {
   const int64_t K = w.K;

@@ -32,17 +32,6 @@ constexpr float kEps = 1e-6f;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const std::vector<int64_t> kRowCounts = {1, 5, 37};
 
-/// n rows of K floats, each row with its own scale so that the norm matters.
-std::vector<float> activations(int64_t n, int64_t K, Rng &rng) {
-  std::vector<float> x(size_t(n * K));
-  for (int64_t t = 0; t < n; ++t) {
-    float scale = rng.uniform(0.2f, 3.0f);
-    for (int64_t k = 0; k < K; ++k)
-      x[size_t(t * K + k)] = scale * rng.uniform(-1.0f, 1.0f);
-  }
-  return x;
-}
-
 /// ref[t * rows + j] = xn[t] . w[j], xn = rmsNorm(x[t]) * gamma (x[t]
 /// itself without gamma).
 std::vector<RefDot> referenceDots(const std::vector<float> &x, int64_t n, int64_t K,

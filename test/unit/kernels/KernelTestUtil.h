@@ -91,6 +91,17 @@ struct Rng {
   }
 };
 
+/// n rows of K floats, each row with its own scale so that the norm matters.
+inline std::vector<float> activations(int64_t n, int64_t K, Rng &rng) {
+  std::vector<float> x(size_t(n * K));
+  for (int64_t t = 0; t < n; ++t) {
+    float scale = rng.uniform(0.2f, 3.0f);
+    for (int64_t k = 0; k < K; ++k)
+      x[size_t(t * K + k)] = scale * rng.uniform(-1.0f, 1.0f);
+  }
+  return x;
+}
+
 /// A weight array in storage type WT plus the exact value of every element.
 template <WType WT>
 struct Weights {

@@ -43,16 +43,6 @@ struct AnyWeights {
   }
 };
 
-std::vector<float> rows(int64_t n, int64_t K, Rng &rng) {
-  std::vector<float> x(size_t(n * K));
-  for (int64_t t = 0; t < n; ++t) {
-    float scale = rng.uniform(0.2f, 3.0f);
-    for (int64_t k = 0; k < K; ++k)
-      x[size_t(t * K + k)] = scale * rng.uniform(-1.0f, 1.0f);
-  }
-  return x;
-}
-
 template <int64_t K, int64_t N0, int64_t N1, WType WT>
 void checkLinearShortSteps() {
   constexpr int64_t total = N0 + N1;
@@ -62,7 +52,7 @@ void checkLinearShortSteps() {
   for (int64_t n : {int64_t(2), int64_t(5), kGemvMaxTokens, kGemvMaxTokens + 3})
     for (bool fp32 : {true, false})
       for (int threads : {1, 3}) {
-        std::vector<float> x = rows(n, K, rng);
+        std::vector<float> x = activations(n, K, rng);
         TestPool pool(threads);
         auto run = [&](const Exec &ex, int64_t rowsInCall, const float *in, float *o0, float *o1) {
           float *outs[] = {o0, o1};
@@ -94,7 +84,7 @@ void checkGatedShortSteps() {
   std::vector<float> gamma = rng.floats(K, 0.5f, 1.5f);
   for (int64_t n : {int64_t(3), kGemvMaxTokens + 1})
     for (bool fp32 : {true, false}) {
-      std::vector<float> x = rows(n, K, rng);
+      std::vector<float> x = activations(n, K, rng);
       TestPool pool(3);
       std::vector<float> want(size_t(n * I), kNaN), got(size_t(n * I), kNaN);
       for (int64_t t = 0; t < n; ++t)
