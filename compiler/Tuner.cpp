@@ -237,8 +237,9 @@ private:
         return t.takeError();
       wins.push_back((*t)[0] < (*t)[1]);
       rows.push_back({{"tokens", n}, {"amx_ms", (*t)[0]}, {"fp32_tile_ms", (*t)[1]}});
-      progress_(llvm::formatv("amx_min_tokens: {0,3} tokens: AMX {1,8:F2} ms, fp32 tile {2,8:F2} ms",
-                              n, (*t)[0], (*t)[1]));
+      progress_(llvm::formatv(
+          "amx_min_tokens: {0,3} tokens: AMX {1,8:F2} ms, fp32 tile {2,8:F2} ms", n, (*t)[0],
+          (*t)[1]));
     }
     // The shortest length from which AMX won at every measured length.
     size_t from = lengths.size();

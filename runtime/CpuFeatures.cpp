@@ -51,7 +51,8 @@ bool prefillUsesAmx(const ModelManifest &m, r1_precision precision) {
   bool intWeights = std::any_of(m.weights.begin(), m.weights.end(), [](const ManifestWeight &w) {
     return w.dtype == "i8" || w.dtype == "i4";
   });
-  bool rounded = precision == R1_PRECISION_BF16 || (precision == R1_PRECISION_DEFAULT && intWeights);
+  bool rounded =
+      precision == R1_PRECISION_BF16 || (precision == R1_PRECISION_DEFAULT && intWeights);
   return m.targetKind == "host" && rounded &&
          std::find(m.optionalIsa.begin(), m.optionalIsa.end(), "amx-bf16") != m.optionalIsa.end() &&
          amxUsable();

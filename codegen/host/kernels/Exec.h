@@ -99,9 +99,9 @@ struct Exec {
   int32_t threads = 1;
   bool fp32 = false; // R1_PRECISION_FP32: exact weights, fp32 activations
   /// Integer weights (--quant int8/int4) multiply int8-quantized activations
-  /// in the GEMV cores (GemvVnni.h: decode and short steps) and bf16 activations on AMX tiles in
-  /// prefill (GemmAmx.h); the default precision's choice for them, off
-  /// under R1_PRECISION_FP32.
+  /// in the GEMV cores (GemvVnni.h: decode and short steps) and bf16
+  /// activations on AMX tiles in prefill (GemmAmx.h); the default
+  /// precision's choice for them, off under R1_PRECISION_FP32.
   bool intActivations = false;
   /// Tiling choices (R1Abi.h's r1_tuning; `r1c tune` measures them): a
   /// prefill GEMM runs on AMX tiles from amxMinTokens tokens, an MoE

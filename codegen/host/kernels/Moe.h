@@ -14,9 +14,11 @@
 //      experts in ascending order of w[slot] * (h[slot] . down_e rows).
 // One task owns each output element, and its sum order is fixed by the
 // routing alone, so results are the same bits for any thread count. An
-// expert with a single slot (every expert in a decode step) takes the GEMV
-// dot products (weights streamed once, 8 rows at a time); with more slots
-// the blocked tile of Gemm.h, the weights widened once per 16 rows and K
+// expert with a single slot (every expert in a decode step), and every
+// expert of a step of at most Exec::gemvMaxTokens tokens, takes a GEMV per
+// slot (weights streamed once, 8 rows at a time, then found in cache for the
+// expert's other slots; each token's arithmetic is a decode step's); with
+// more slots the blocked tile of Gemm.h, the weights widened once per 16 rows and K
 // chunk, in fp32; or, where GemmAmx.h's amxFor allows (integer weights at
 // the default precision, any of bf16/FP8/integer in bf16 mode, a CPU with
 // AMX), AMX tiles on x and h staged per slot as bf16 rows (slots 14 and 15
@@ -192,18 +194,25 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     quantizeF8Blocks<Hd>(ex, x, n, xq);
     x = xq;
   }
-  // A decode step's (n == 1) expert GEMVs take GemvVnni.h's int8 activations
-  // where the precision allows, as linear's do: x staged once here, each
-  // slot's h row once after step 2.
+  // Decode and short steps (n <= Exec::gemvMaxTokens, as linear's) run a
+  // GEMV per slot, each block of an expert's rows read once for its slots;
+  // every token's arithmetic is then a decode step's. Those GEMVs take
+  // GemvVnni.h's int8 activations where the precision allows: each token's
+  // x staged once here, each slot's h row once after step 2.
+  const bool gemvSlots = n <= ex.gemvMaxTokens;
 #if defined(R1HK_HAS_VNNI)
-  VnniRow xVnni;
+  VnniRow xVnni[kGemvMaxTokens];
   uint8_t *hVnniBuffer = nullptr;
   constexpr bool kVnniUp = kUsesVnni<Hd, WT> && !kQuantAct, kVnniDown = kUsesVnni<I, WT> && !kQuantAct;
   if constexpr (kVnniUp)
-    if (ex.intActivations && n == 1)
-      xVnni = stageRowVnni<Hd, WT>(x, alignedScratch<4>(vnniRowBytes(Hd)));
+    if (ex.intActivations && gemvSlots) {
+      constexpr int64_t stride = roundUp(vnniRowBytes(Hd), 64);
+      uint8_t *buffer = alignedScratch<4>(n * stride);
+      for (int64_t t = 0; t < n; ++t)
+        xVnni[t] = stageRowVnni<Hd, WT>(x + t * Hd, buffer + t * stride);
+    }
   if constexpr (kVnniDown)
-    if (ex.intActivations && n == 1)
+    if (ex.intActivations && gemvSlots)
       hVnniBuffer = alignedScratch<5>(slots * vnniRowBytes(I));
 #endif
   // Prefill on AMX tiles (GemmAmx.h, where amxFor allows) for the experts
@@ -216,7 +225,7 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   for (int64_t a = 0; a < nActive; ++a)
     busiest = maxI(busiest, offset[active[a] + 1] - offset[active[a]]);
   [[maybe_unused]] const bool amx =
-      !kQuantAct && n > 1 && busiest >= ex.amxMinExpertTokens && amxFor<WT>(ex);
+      !kQuantAct && !gemvSlots && busiest >= ex.amxMinExpertTokens && amxFor<WT>(ex);
   auto onAmx = [&](int64_t cnt) { return amx && cnt >= ex.amxMinExpertTokens; };
   [[maybe_unused]] uint16_t *xs = nullptr, *hs = nullptr;
 #if defined(R1HK_HAS_AMX)
@@ -243,9 +252,12 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       srows[r] = scalesOfRow<WT, Hd>(guScales, gate);
       srows[Half + r] = scalesOfRow<WT, Hd>(guScales, up);
     }
-    if (cnt == 1) {
-      // Rows 0-3 with 8-11, then 4-7 with 12-15: gate and up side by side.
-      const float *xr = x + int64_t(slotToken[s0]) * Hd;
+    // Per slot: rows 0-3 with 8-11, then 4-7 with 12-15 (gate and up side
+    // by side); the first slot's dots prefetch, the others find the rows in
+    // cache.
+    for (int64_t j = 0; (cnt == 1 || gemvSlots) && j < cnt; ++j) {
+      const int64_t slot = s0 + j, token = slotToken[slot];
+      const float *xr = x + token * Hd;
       for (int64_t q = 0; q < Half; q += 4) {
         const WElem<WT> *r8[8] = {rows[q],        rows[q + 1],        rows[q + 2],
                                   rows[q + 3],    rows[Half + q],     rows[Half + q + 1],
@@ -256,21 +268,22 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
         float sums[8];
 #if defined(R1HK_HAS_VNNI)
         if constexpr (kVnniUp) {
-          if (xVnni.q) {
+          if (gemvSlots && xVnni[token].q) { // staged for short steps only
             // Prefetch the next 4 gate and up rows (this task's next step,
             // or the next task's first: the rows are contiguous).
-            gemvDotVnni<Hd, WT, 8>(r8, s8, xVnni, sums, 4 * rowBytes(WT, Hd));
+            gemvDotVnni<Hd, WT, 8>(r8, s8, xVnni[token], sums, j == 0 ? 4 * rowBytes(WT, Hd) : 0);
             if (q < count)
-              siluMulRow(sums, sums + 4, minI(4, count - q), h + s0 * I + i0 + q);
+              siluMulRow(sums, sums + 4, minI(4, count - q), h + slot * I + i0 + q);
             continue;
           }
         }
 #endif
         gemvDotW<Hd, WT, 8>(r8, s8, xr, sums);
         if (q < count)
-          siluMulRow(sums, sums + 4, minI(4, count - q), h + s0 * I + i0 + q);
+          siluMulRow(sums, sums + 4, minI(4, count - q), h + slot * I + i0 + q);
       }
-      return;
+      if (j + 1 == cnt)
+        return;
     }
     alignas(64) float acc[kTokenBlock * kTileRows];
     for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
@@ -295,9 +308,9 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
 #endif
 #if defined(R1HK_HAS_VNNI)
   VnniRow *hVnni = nullptr;
-  VnniRow hRows[TopK];
+  VnniRow hRows[TopK * kGemvMaxTokens];
   if constexpr (kVnniDown) {
-    if (hVnniBuffer && slots <= TopK) {
+    if (hVnniBuffer && slots <= TopK * kGemvMaxTokens) {
       for (int64_t s = 0; s < slots; ++s)
         hRows[s] = stageRowVnni<I, WT>(h + s * I, hVnniBuffer + s * vnniRowBytes(I));
       hVnni = hRows;
@@ -330,24 +343,29 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
             o[r] += wgt * acc[j * kTileRows + r];
         }
       };
-      if (cnt == 1) {
+      if (cnt == 1 || gemvSlots) {
+        // A GEMV per slot; the first prefetches the same rows of the next
+        // active expert, read next.
+        for (int64_t slot = s0; slot < s0 + cnt; ++slot) {
 #if defined(R1HK_HAS_VNNI)
-        if constexpr (kVnniDown) {
-          if (hVnni) {
-            // Prefetch the same rows of the next active expert, read next.
-            int64_t ahead = a + 1 < nActive ? (active[a + 1] - e) * Hd * rowBytes(WT, I) : 0;
-            gemvDotVnni<I, WT, 8>(rows, srows, hVnni[s0], acc, ahead);
-            if (count > 8)
-              gemvDotVnni<I, WT, 8>(rows + 8, srows + 8, hVnni[s0], acc + 8, ahead);
-            accumulate(s0, 1);
-            continue;
+          if constexpr (kVnniDown) {
+            if (hVnni) {
+              int64_t ahead = a + 1 < nActive && slot == s0
+                                  ? (active[a + 1] - e) * Hd * rowBytes(WT, I)
+                                  : 0;
+              gemvDotVnni<I, WT, 8>(rows, srows, hVnni[slot], acc, ahead);
+              if (count > 8)
+                gemvDotVnni<I, WT, 8>(rows + 8, srows + 8, hVnni[slot], acc + 8, ahead);
+              accumulate(slot, 1);
+              continue;
+            }
           }
-        }
 #endif
-        gemvDotW<I, WT, 8>(rows, srows, h + s0 * I, acc);
-        if (count > 8)
-          gemvDotW<I, WT, 8>(rows + 8, srows + 8, h + s0 * I, acc + 8);
-        accumulate(s0, 1);
+          gemvDotW<I, WT, 8>(rows, srows, h + slot * I, acc);
+          if (count > 8)
+            gemvDotW<I, WT, 8>(rows + 8, srows + 8, h + slot * I, acc + 8);
+          accumulate(slot, 1);
+        }
         continue;
       }
       for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {

@@ -8,7 +8,8 @@
 // too), with 1 and 3 threads, for steps within one pass of kGemvMaxTokens
 // and past it. (A step that took the GEMM tiles instead would differ in the
 // bits on most of these cases: the tiles sum in another order, and integer
-// weights' tiles multiply fp32 or bf16 activations, not int8 ones.)
+// weights' tiles multiply fp32 or bf16 activations, not int8 ones.) The
+// routed experts of a short step likewise match a decode step per token.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelTestUtil.h"
@@ -99,6 +100,47 @@ void checkGatedShortSteps() {
                                        << ": a short step differs from decoding its tokens";
     }
 }
+
+/// moeExperts of a short step (every expert on per-slot GEMVs) against a
+/// decode call per token: the same bits, with experts that several of the
+/// step's tokens share.
+template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT>
+void checkExpertsShortSteps() {
+  Rng rng(uint64_t(E * 5 + Hd + I + int(WT)));
+  AnyWeights<WT> gu(E * 2 * I, Hd, rng), dn(E * Hd, I, rng);
+  for (int64_t n : {int64_t(2), int64_t(7), kGemvMaxTokens})
+    for (bool fp32 : {true, false}) {
+      std::vector<float> x = activations(n, Hd, rng);
+      std::vector<int32_t> ids(size_t(n * TopK));
+      std::vector<float> w(size_t(n * TopK));
+      // Expert 0 is every token's; the others rotate over 1..E-1, so that
+      // some are shared by several tokens and some by one.
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t k = 0; k < TopK; ++k) {
+          ids[size_t(t * TopK + k)] = int32_t(k == 0 ? 0 : 1 + (t + k - 1) % (E - 1));
+          w[size_t(t * TopK + k)] = rng.uniform(0.1f, 1.0f);
+        }
+      TestPool pool(3);
+      std::vector<float> want(size_t(n * Hd), kNaN), got(size_t(n * Hd), kNaN);
+      for (int64_t t = 0; t < n; ++t)
+        moeExperts<E, TopK, Hd, I, WT>(pool.exec(fp32), x.data() + t * Hd, 1,
+                                       ids.data() + t * TopK, w.data() + t * TopK, gu.raw.data(),
+                                       dn.raw.data(), gu.scales(), dn.scales(),
+                                       want.data() + t * Hd);
+      Exec ex = pool.exec(fp32);
+      ex.gemvMaxTokens = int32_t(n);
+      moeExperts<E, TopK, Hd, I, WT>(ex, x.data(), n, ids.data(), w.data(), gu.raw.data(),
+                                     dn.raw.data(), gu.scales(), dn.scales(), got.data());
+      EXPECT_TRUE(sameBits(want, got)) << "moeExperts " << name(WT) << " n=" << n
+                                       << (fp32 ? " fp32" : " default")
+                                       << ": a short step differs from decoding its tokens";
+    }
+}
+
+TEST(ShortSteps, ExpertsI4G32) { checkExpertsShortSteps<8, 3, 256, 96, WType::I4G32>(); }
+TEST(ShortSteps, ExpertsI8G32) { checkExpertsShortSteps<6, 2, 192, 64, WType::I8G32>(); }
+TEST(ShortSteps, ExpertsBf16) { checkExpertsShortSteps<8, 3, 200, 136, WType::BF16>(); }
+TEST(ShortSteps, ExpertsF8) { checkExpertsShortSteps<4, 2, 256, 64, WType::F8E4M3>(); }
 
 TEST(ShortSteps, LinearBf16) { checkLinearShortSteps<256, 40, 24, WType::BF16>(); }
 TEST(ShortSteps, LinearF32) { checkLinearShortSteps<96, 33, 17, WType::F32>(); }
