@@ -383,7 +383,7 @@ llvm::Expected<TuneOutcome> tuneModel(const runtime::Model &model, const TuneOpt
 }
 
 llvm::Error writeTunedArtifact(const runtime::Model &model, const json &record,
-                               const std::string &out) {
+                               const std::string &out, bool *corrupt) {
   const runtime::ArtifactReader &artifact = model.artifact();
   json manifest = artifact.manifest();
   for (const char *key : {"format", "format_version", "sections"})
@@ -403,9 +403,12 @@ llvm::Error writeTunedArtifact(const runtime::Model &model, const json &record,
       break;
     s = writer.addSection(section->name, section->data, section->bytes,
                           std::max<uint64_t>(section->alignment, runtime::kSectionAlignment));
-    if (s.ok() && writer.sections().back().xxh64 != section->xxh64)
+    if (s.ok() && writer.sections().back().xxh64 != section->xxh64) {
+      if (corrupt)
+        *corrupt = true;
       s = Status::badInput(artifact.path() + ": section \"" + section->name +
                            "\" does not match its checksum (the file is corrupt; recompile it)");
+    }
   }
   if (s.ok())
     s = writer.finish(manifest);

@@ -64,9 +64,10 @@ llvm::Expected<TuneOutcome> tuneModel(const runtime::Model &model, const TuneOpt
 
 /// Writes `model`'s artifact to `out` (temporary file, then rename; `out` may
 /// be the artifact itself) with `record` as its manifest's "tuning". Every
-/// section is copied and its checksum checked against the manifest's.
+/// section is copied and its checksum checked against the manifest's; a
+/// mismatch sets `*corrupt` (the input's fault, not the output's).
 llvm::Error writeTunedArtifact(const runtime::Model &model, const nlohmann::json &record,
-                               const std::string &out);
+                               const std::string &out, bool *corrupt = nullptr);
 
 } // namespace r1
 

@@ -95,8 +95,9 @@ int runTune(TuneArgs &args) {
       log << "r1c tune: " << knob << " not measured ("
           << record["not_measured"].value(knob, std::string("?")) << "): kernel default\n";
   }
-  if (llvm::Error err = r1::writeTunedArtifact(**model, record, output))
-    return report(std::move(err), kOutputFailed);
+  bool corrupt = false;
+  if (llvm::Error err = r1::writeTunedArtifact(**model, record, output, &corrupt))
+    return report(std::move(err), corrupt ? kBadInput : kOutputFailed);
   log << "r1c tune: wrote " << output << "\n";
   if (args.json)
     llvm::outs() << record.dump() << "\n";
