@@ -3,8 +3,8 @@
 // `r1c tune ARTIFACT` runs the artifact's code here, measures the tiling
 // knobs (compiler/Tuner.h) and records the winners in the manifest's
 // "tuning", which r1run passes to every step. Given a model directory it
-// compiles it for the host first (with -o, --quant and --quant-group as
-// `r1c compile` takes them), then tunes the result.
+// compiles it for the host first (with -o, --target, --quant and
+// --quant-group as `r1c compile` takes them), then tunes the result.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +29,7 @@ namespace {
 struct TuneArgs {
   std::string input, output;
   std::string precision = "default";
+  std::string target = "host";
   std::string quant;
   int64_t quantGroup = 0;
   r1::TuneOptions options;
@@ -45,7 +46,7 @@ int compileFirst(const TuneArgs &args) {
   r1::CompileOptions compile;
   compile.modelDir = args.input;
   compile.output = args.output;
-  compile.target = "host";
+  compile.target = args.target;
   compile.quant = args.quant;
   compile.quantGroup = args.quantGroup;
   r1::CompileFailure failure = r1::CompileFailure::BadInput;
@@ -58,6 +59,10 @@ int compileFirst(const TuneArgs &args) {
 
 int runTune(TuneArgs &args) {
   std::string artifact = args.input;
+  if (args.target.rfind("host", 0) != 0)
+    return report(fail("r1c tune: measures host code; --target " + args.target +
+                       " is not a host target (host, host-x86-64-v3)"),
+                  kUsage);
   if (llvm::sys::fs::is_directory(args.input)) {
     if (args.output.empty())
       return report(fail("r1c tune: " + args.input +
@@ -67,9 +72,9 @@ int runTune(TuneArgs &args) {
     if (int rc = compileFirst(args); rc != kSuccess)
       return rc;
     artifact = args.output;
-  } else if (!args.quant.empty() || args.quantGroup) {
-    return report(fail("r1c tune: --quant and --quant-group apply to a model directory, not "
-                       "to the artifact " + args.input),
+  } else if (!args.quant.empty() || args.quantGroup || args.target != "host") {
+    return report(fail("r1c tune: --target, --quant and --quant-group apply to a model "
+                       "directory, not to the artifact " + args.input),
                   kUsage);
   }
   std::string output = args.output.empty() ? artifact : args.output;
@@ -133,6 +138,11 @@ CommandRunner addTuneCommand(CLI::App &app) {
                    "The r1run precision to tune for: default, or bf16 (AMX for bf16/FP8 weights)")
       ->check(CLI::IsMember({"default", "bf16"}))
       ->default_str("default");
+  tune->add_option("--target", args->target,
+                   "With a model directory: the host target to compile for, as r1c compile "
+                   "--target (host or host-x86-64-v3)")
+      ->option_text("TARGET")
+      ->default_str("host");
   tune->add_option("--quant", args->quant, "With a model directory: as r1c compile --quant")
       ->check(CLI::IsMember({"bf16", "fp8", "int8", "int4"}))
       ->option_text("TYPE");
