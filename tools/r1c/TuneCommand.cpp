@@ -126,23 +126,25 @@ CommandRunner addTuneCommand(CLI::App &app) {
   tune->add_option("--threads", args->options.threads,
                    "Threads to tune for, as r1run --threads (default: the CPUs this process "
                    "may use)")
-      ->option_text("N");
-  tune->add_option("--repeat", args->options.repeat, "Measurements per candidate (median)")
       ->option_text("N")
-      ->default_str("5");
+      ->check(CLI::Range(1, 4096));
+  tune->add_option("--repeat", args->options.repeat,
+                   "Measurements per candidate; the median counts (default 5)")
+      ->option_text("N")
+      ->check(CLI::Range(1, 1000));
   tune->add_option("--decode-tokens", args->options.decodeTokens,
-                   "Decode steps per decode measurement")
+                   "Decode steps per decode measurement (default 16)")
       ->option_text("N")
-      ->default_str("16");
+      ->check(CLI::Range(int64_t(1), int64_t(4096)));
   tune->add_option("--precision", args->precision,
-                   "The r1run precision to tune for: default, or bf16 (AMX for bf16/FP8 weights)")
-      ->check(CLI::IsMember({"default", "bf16"}))
-      ->default_str("default");
+                   "The r1run precision to tune for: default, or bf16 (AMX for bf16/FP8 "
+                   "weights); default: default")
+      ->option_text("default|bf16")
+      ->check(CLI::IsMember({"default", "bf16"}));
   tune->add_option("--target", args->target,
                    "With a model directory: the host target to compile for, as r1c compile "
-                   "--target (host or host-x86-64-v3)")
-      ->option_text("TARGET")
-      ->default_str("host");
+                   "--target (host or host-x86-64-v3; default host)")
+      ->option_text("TARGET");
   tune->add_option("--quant", args->quant, "With a model directory: as r1c compile --quant")
       ->check(CLI::IsMember({"bf16", "fp8", "int8", "int4"}))
       ->option_text("TYPE");
