@@ -150,7 +150,15 @@ int runBench(const BenchArgs &args) {
     probe = std::make_unique<BandwidthProbe>();
     probePool = std::make_unique<ThreadPool>(session.threads());
   }
-  bool amx = prefillUsesAmx(m, precision);
+  // The prompt's (first) step runs on AMX if the code may use it here and
+  // the step is past both thresholds: the GEMV cores' and AMX's own.
+  const r1_tuning &tuning = session.tuning();
+  int64_t firstStep = std::min(args.promptTokens, session.chunkTokens());
+  bool amx = prefillUsesAmx(m, precision) &&
+             firstStep >= (tuning.amx_min_tokens ? tuning.amx_min_tokens
+                                                 : R1_DEFAULT_AMX_MIN_TOKENS) &&
+             firstStep > (tuning.gemv_max_tokens ? tuning.gemv_max_tokens
+                                                 : R1_DEFAULT_GEMV_MAX_TOKENS);
   say(quiet, "r1run bench: %s, %d threads, precision %s%s, prompt %lld tokens, %lld generated, "
               "%d repeats\n",
               args.artifact.c_str(), session.threads(), args.precision.c_str(),
