@@ -145,10 +145,11 @@ struct Exec {
     parallelFor(pool, tasks, trampoline, const_cast<void *>(static_cast<const void *>(&f)));
   }
 
-  /// Tasks for `units` independent pieces of work: about four per thread
-  /// (so that uneven tasks balance), one when there is a single thread.
-  int64_t taskCount(int64_t units) const {
-    int64_t most = threads > 1 ? 4 * int64_t(threads) : 1;
+  /// Tasks for `units` independent pieces of work: `perThread` per thread
+  /// (about four, so that uneven tasks balance), one when there is a single
+  /// thread.
+  int64_t taskCount(int64_t units, int64_t perThread = 4) const {
+    int64_t most = threads > 1 ? perThread * int64_t(threads) : 1;
     return units < most ? units : most;
   }
 };

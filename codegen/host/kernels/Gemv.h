@@ -307,8 +307,7 @@ private:
 /// Output rows per decode task: Exec::decodeTasksPerThread tasks per thread
 /// (one task on one thread), aligned to 16.
 inline int64_t gemvSpan(const Exec &ex, int64_t rows) {
-  int64_t most = ex.threads > 1 ? int64_t(ex.decodeTasksPerThread) * ex.threads : 1;
-  return roundUp(ceilDiv(rows, minI(ceilDiv(rows, 16), most)), 16);
+  return roundUp(ceilDiv(rows, ex.taskCount(ceilDiv(rows, 16), ex.decodeTasksPerThread)), 16);
 }
 
 } // namespace detail

@@ -201,7 +201,8 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   // x staged once here, each slot's h row once after step 2.
   const bool gemvSlots = n <= ex.gemvMaxTokens;
 #if defined(R1HK_HAS_VNNI)
-  VnniRow xVnni[kGemvMaxTokens];
+  VnniRow *xVnni = nullptr; // per token, when staged
+  VnniRow xRows[kGemvMaxTokens];
   uint8_t *hVnniBuffer = nullptr;
   constexpr bool kVnniUp = kUsesVnni<Hd, WT> && !kQuantAct, kVnniDown = kUsesVnni<I, WT> && !kQuantAct;
   if constexpr (kVnniUp)
@@ -209,7 +210,8 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       constexpr int64_t stride = roundUp(vnniRowBytes(Hd), 64);
       uint8_t *buffer = alignedScratch<4>(n * stride);
       for (int64_t t = 0; t < n; ++t)
-        xVnni[t] = stageRowVnni<Hd, WT>(x + t * Hd, buffer + t * stride);
+        xRows[t] = stageRowVnni<Hd, WT>(x + t * Hd, buffer + t * stride);
+      xVnni = xRows;
     }
   if constexpr (kVnniDown)
     if (ex.intActivations && gemvSlots)
@@ -252,38 +254,40 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
       srows[r] = scalesOfRow<WT, Hd>(guScales, gate);
       srows[Half + r] = scalesOfRow<WT, Hd>(guScales, up);
     }
-    // Per slot: rows 0-3 with 8-11, then 4-7 with 12-15 (gate and up side
-    // by side); the first slot's dots prefetch, the others find the rows in
-    // cache.
-    for (int64_t j = 0; (cnt == 1 || gemvSlots) && j < cnt; ++j) {
-      const int64_t slot = s0 + j, token = slotToken[slot];
-      const float *xr = x + token * Hd;
-      for (int64_t q = 0; q < Half; q += 4) {
-        const WElem<WT> *r8[8] = {rows[q],        rows[q + 1],        rows[q + 2],
-                                  rows[q + 3],    rows[Half + q],     rows[Half + q + 1],
-                                  rows[Half + q + 2], rows[Half + q + 3]};
-        const ScaleElem<WT> *s8[8] = {srows[q],        srows[q + 1],        srows[q + 2],
-                                      srows[q + 3],    srows[Half + q],     srows[Half + q + 1],
-                                      srows[Half + q + 2], srows[Half + q + 3]};
-        float sums[8];
+    if (cnt == 1 || gemvSlots) {
+      // A GEMV per slot: rows 0-3 with 8-11, then 4-7 with 12-15 (gate and
+      // up side by side); the first slot's dots prefetch, the others find
+      // the rows in cache.
+      for (int64_t slot = s0; slot < s0 + cnt; ++slot) {
+        const int64_t token = slotToken[slot];
+        const float *xr = x + token * Hd;
+        for (int64_t q = 0; q < Half; q += 4) {
+          const WElem<WT> *r8[8] = {rows[q],        rows[q + 1],        rows[q + 2],
+                                    rows[q + 3],    rows[Half + q],     rows[Half + q + 1],
+                                    rows[Half + q + 2], rows[Half + q + 3]};
+          const ScaleElem<WT> *s8[8] = {srows[q],        srows[q + 1],        srows[q + 2],
+                                        srows[q + 3],    srows[Half + q],     srows[Half + q + 1],
+                                        srows[Half + q + 2], srows[Half + q + 3]};
+          float sums[8];
 #if defined(R1HK_HAS_VNNI)
-        if constexpr (kVnniUp) {
-          if (gemvSlots && xVnni[token].q) { // staged for short steps only
-            // Prefetch the next 4 gate and up rows (this task's next step,
-            // or the next task's first: the rows are contiguous).
-            gemvDotVnni<Hd, WT, 8>(r8, s8, xVnni[token], sums, j == 0 ? 4 * rowBytes(WT, Hd) : 0);
-            if (q < count)
-              siluMulRow(sums, sums + 4, minI(4, count - q), h + slot * I + i0 + q);
-            continue;
+          if constexpr (kVnniUp) {
+            if (xVnni) {
+              // Prefetch the next 4 gate and up rows (this task's next step,
+              // or the next task's first: the rows are contiguous).
+              gemvDotVnni<Hd, WT, 8>(r8, s8, xVnni[token], sums,
+                                     slot == s0 ? 4 * rowBytes(WT, Hd) : 0);
+              if (q < count)
+                siluMulRow(sums, sums + 4, minI(4, count - q), h + slot * I + i0 + q);
+              continue;
+            }
           }
-        }
 #endif
-        gemvDotW<Hd, WT, 8>(r8, s8, xr, sums);
-        if (q < count)
-          siluMulRow(sums, sums + 4, minI(4, count - q), h + slot * I + i0 + q);
+          gemvDotW<Hd, WT, 8>(r8, s8, xr, sums);
+          if (q < count)
+            siluMulRow(sums, sums + 4, minI(4, count - q), h + slot * I + i0 + q);
+        }
       }
-      if (j + 1 == cnt)
-        return;
+      return;
     }
     alignas(64) float acc[kTokenBlock * kTileRows];
     for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
