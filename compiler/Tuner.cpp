@@ -6,6 +6,7 @@
 #include "runtime/ArtifactWriter.h"
 #include "runtime/CpuFeatures.h"
 #include "runtime/Session.h"
+#include "runtime/TuningKnobs.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -194,14 +195,9 @@ public:
     }
 
     json &record = out.record;
-    if (out.tuning.amx_min_tokens)
-      record["amx_min_tokens"] = out.tuning.amx_min_tokens;
-    if (out.tuning.amx_min_expert_tokens)
-      record["amx_min_expert_tokens"] = out.tuning.amx_min_expert_tokens;
-    if (out.tuning.decode_tasks_per_thread)
-      record["decode_tasks_per_thread"] = out.tuning.decode_tasks_per_thread;
-    if (out.tuning.gemv_max_tokens)
-      record["gemv_max_tokens"] = out.tuning.gemv_max_tokens;
+    for (const runtime::TuningKnob &knob : runtime::kTuningKnobs)
+      if (out.tuning.*knob.field)
+        record[knob.name] = out.tuning.*knob.field;
     record["measured_on"] = runtime::cpuModelName() + ", " + std::to_string(threads) + " threads";
     record["date"] = utcNow();
     record["producer"] = std::string("r1c ") + kR1cVersion;

@@ -148,21 +148,17 @@ void parseGeneration(ManifestFields &f, const json &root, ModelManifest &m) {
   m.thinkPrefix = f.string(*generation, "generation", "think_prefix", false).value_or("");
 }
 
-/// The tiling `r1c tune` recorded: each knob, where measured, 1..kMaxTuningValue.
+/// The tiling `r1c tune` recorded: each knob, where measured, 1 .. its max.
 void parseTuning(ManifestFields &f, const json &root, ModelManifest &m) {
   const json *tuning = f.object(root, "", "tuning", false);
   if (!tuning)
     return;
-  auto knob = [&](const char *key, int32_t &out, uint64_t max = kMaxTuningValue) {
-    std::optional<uint64_t> value = f.unsignedInt(*tuning, "tuning", key, false, max);
+  for (const TuningKnob &knob : kTuningKnobs) {
+    std::optional<uint64_t> value = f.unsignedInt(*tuning, "tuning", knob.name, false, knob.max);
     if (value && *value == 0)
-      f.error(ManifestFields::join("tuning", key), "must be at least 1");
-    out = static_cast<int32_t>(value.value_or(0));
-  };
-  knob("amx_min_tokens", m.tuning.amx_min_tokens);
-  knob("amx_min_expert_tokens", m.tuning.amx_min_expert_tokens);
-  knob("decode_tasks_per_thread", m.tuning.decode_tasks_per_thread);
-  knob("gemv_max_tokens", m.tuning.gemv_max_tokens, R1_MAX_GEMV_TOKENS);
+      f.error(ManifestFields::join("tuning", knob.name), "must be at least 1");
+    m.tuning.*knob.field = static_cast<int32_t>(value.value_or(0));
+  }
   m.tunedOn = f.string(*tuning, "tuning", "measured_on").value_or("");
 }
 

@@ -11,6 +11,7 @@
 
 #include "runtime/R1Abi.h"
 #include "runtime/Status.h"
+#include "runtime/TuningKnobs.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -92,10 +93,6 @@ struct ModelManifest {
   /// Sum of the weights' bytes.
   uint64_t totalWeightBytes() const;
 };
-
-/// The largest value a "tuning" knob may take (thresholds in tokens, tasks
-/// per thread).
-inline constexpr uint64_t kMaxTuningValue = 1 << 20;
 
 /// Validates and reads `manifest`; errors name `file` and the field.
 Result<ModelManifest> parseModelManifest(const nlohmann::json &manifest, const std::string &file);

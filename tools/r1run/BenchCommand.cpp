@@ -152,13 +152,10 @@ int runBench(const BenchArgs &args) {
   }
   // The prompt's (first) step runs on AMX if the code may use it here and
   // the step is past both thresholds: the GEMV cores' and AMX's own.
-  const r1_tuning &tuning = session.tuning();
+  const r1_tuning tuning = withDefaults(session.tuning());
   int64_t firstStep = std::min(args.promptTokens, session.chunkTokens());
-  bool amx = prefillUsesAmx(m, precision) &&
-             firstStep >= (tuning.amx_min_tokens ? tuning.amx_min_tokens
-                                                 : R1_DEFAULT_AMX_MIN_TOKENS) &&
-             firstStep > (tuning.gemv_max_tokens ? tuning.gemv_max_tokens
-                                                 : R1_DEFAULT_GEMV_MAX_TOKENS);
+  bool amx = prefillUsesAmx(m, precision) && firstStep >= tuning.amx_min_tokens &&
+             firstStep > tuning.gemv_max_tokens;
   say(quiet, "r1run bench: %s, %d threads, precision %s%s, prompt %lld tokens, %lld generated, "
               "%d repeats\n",
               args.artifact.c_str(), session.threads(), args.precision.c_str(),

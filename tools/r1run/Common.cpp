@@ -66,18 +66,10 @@ r1_precision parsePrecision(const std::string &name) {
 }
 
 bool parseTuningOverrides(const std::string &text, r1_tuning &tuning, std::string &error) {
-  struct Knob {
-    const char *name;
-    int32_t r1_tuning::*field;
-    uint64_t max;
-  };
-  static const Knob kKnobs[] = {
-      {"amx_min_tokens", &r1_tuning::amx_min_tokens, r1::runtime::kMaxTuningValue},
-      {"amx_min_expert_tokens", &r1_tuning::amx_min_expert_tokens, r1::runtime::kMaxTuningValue},
-      {"decode_tasks_per_thread", &r1_tuning::decode_tasks_per_thread,
-       r1::runtime::kMaxTuningValue},
-      {"gemv_max_tokens", &r1_tuning::gemv_max_tokens, R1_MAX_GEMV_TOKENS},
-  };
+  using r1::runtime::kTuningKnobs;
+  std::string names;
+  for (const r1::runtime::TuningKnob &knob : kTuningKnobs)
+    names += std::string(names.empty() ? "" : ", ") + knob.name;
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
@@ -85,13 +77,12 @@ bool parseTuningOverrides(const std::string &text, r1_tuning &tuning, std::strin
                                                                      : comma - start);
     size_t eq = item.find('=');
     std::string key = item.substr(0, eq);
-    const Knob *knob = nullptr;
-    for (const Knob &k : kKnobs)
+    const r1::runtime::TuningKnob *knob = nullptr;
+    for (const r1::runtime::TuningKnob &k : kTuningKnobs)
       if (key == k.name)
         knob = &k;
     if (!knob || eq == std::string::npos) {
-      error = "--tuning: \"" + item + "\" is not KNOB=VALUE with KNOB one of amx_min_tokens, "
-              "amx_min_expert_tokens, decode_tasks_per_thread, gemv_max_tokens";
+      error = "--tuning: \"" + item + "\" is not KNOB=VALUE with KNOB one of " + names;
       return false;
     }
     std::string value = item.substr(eq + 1);
@@ -112,27 +103,18 @@ bool parseTuningOverrides(const std::string &text, r1_tuning &tuning, std::strin
 }
 
 std::string describeTuning(const r1::runtime::ModelManifest &m) {
+  std::string knobs;
+  for (const r1::runtime::TuningKnob &knob : r1::runtime::kTuningKnobs) {
+    int32_t value = m.tuning.*knob.field;
+    knobs += std::string(knobs.empty() ? "" : ", ") + knob.name + " " +
+             std::to_string(value ? value : knob.fallback);
+    if (!m.tunedOn.empty() && value == 0)
+      knobs += " (default)";
+  }
   if (m.tunedOn.empty())
-    return "untuned: the kernels' defaults amx_min_tokens " +
-           std::to_string(R1_DEFAULT_AMX_MIN_TOKENS) + ", amx_min_expert_tokens " +
-           std::to_string(R1_DEFAULT_AMX_MIN_EXPERT_TOKENS) + ", decode_tasks_per_thread " +
-           std::to_string(R1_DEFAULT_DECODE_TASKS_PER_THREAD) + ", gemv_max_tokens " +
-           std::to_string(R1_DEFAULT_GEMV_MAX_TOKENS) +
+    return "untuned: the kernels' defaults " + knobs +
            " (r1c tune measures them on the deployment machine)";
-  const r1_tuning &t = m.tuning;
-  auto knob = [](const char *name, int32_t value, int32_t fallback) {
-    return std::string(name) + " " +
-           (value ? std::to_string(value) : std::to_string(fallback) + " (default)");
-  };
-  return knob("amx_min_tokens", t.amx_min_tokens, R1_DEFAULT_AMX_MIN_TOKENS) + ", " +
-         knob("amx_min_expert_tokens", t.amx_min_expert_tokens,
-              R1_DEFAULT_AMX_MIN_EXPERT_TOKENS) +
-         ", " +
-         knob("decode_tasks_per_thread", t.decode_tasks_per_thread,
-              R1_DEFAULT_DECODE_TASKS_PER_THREAD) +
-         ", " + knob("gemv_max_tokens", t.gemv_max_tokens, R1_DEFAULT_GEMV_MAX_TOKENS) +
-         " (r1c tune on " +
-         m.tunedOn + ")";
+  return knobs + " (r1c tune on " + m.tunedOn + ")";
 }
 
 std::string formatBytes(uint64_t bytes) {
