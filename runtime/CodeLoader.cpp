@@ -108,6 +108,8 @@ Result<std::unique_ptr<LoadedCode>> LoadedCode::load(const std::string &artifact
   auto identity = reinterpret_cast<const char *(*)()>(::dlsym(handle, "r1_code_identity"));
   code->prefill_ = reinterpret_cast<r1_step_fn>(::dlsym(handle, "r1_prefill"));
   code->decode_ = reinterpret_cast<r1_step_fn>(::dlsym(handle, "r1_decode"));
+  // Optional: without it a batch runs r1_decode per sequence.
+  code->decodeBatch_ = reinterpret_cast<r1_step_fn>(::dlsym(handle, "r1_decode_batch"));
   const char *missing = !identity         ? "r1_code_identity"
                         : !code->prefill_ ? "r1_prefill"
                         : !code->decode_  ? "r1_decode"

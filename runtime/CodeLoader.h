@@ -39,6 +39,8 @@ public:
 
   r1_step_fn prefill() const { return prefill_; }
   r1_step_fn decode() const { return decode_; }
+  /// nullptr when the code does not export r1_decode_batch (it is optional).
+  r1_step_fn decodeBatch() const { return decodeBatch_; }
   const std::string &identity() const { return identity_; }
 
 private:
@@ -47,6 +49,7 @@ private:
   void *handle_ = nullptr;
   r1_step_fn prefill_ = nullptr;
   r1_step_fn decode_ = nullptr;
+  r1_step_fn decodeBatch_ = nullptr;
   std::string identity_;
 };
 

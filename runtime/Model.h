@@ -46,6 +46,9 @@ public:
   /// Host artifacts: the entry points of the compiled code.
   r1_step_fn prefill() const { return code_->prefill(); }
   r1_step_fn decode() const { return code_->decode(); }
+  /// One token of each of several sequences (R1Abi.h); nullptr when the
+  /// code has no r1_decode_batch.
+  r1_step_fn decodeBatch() const { return code_->decodeBatch(); }
   /// CUDA artifacts: the device, kernels and weights; nullptr for host ones.
   const CudaModel *cuda() const { return cuda_.get(); }
   /// Where the code runs, in words ("host CPU", "NVIDIA H100 ... (sm_90)",

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define R1_ABI_VERSION 2
+#define R1_ABI_VERSION 3
 
 /* Precision of activations and accumulation. */
 enum r1_precision {
@@ -58,7 +58,8 @@ struct r1_tuning {
                                       the decode GEMVs for each token, weights read once */
 };
 
-/* One forward step over n_tokens consecutive tokens of one sequence. */
+/* One forward step over n_tokens consecutive tokens of one sequence; or, for
+ * r1_decode_batch, over one next token of each of n_tokens sequences. */
 struct r1_step_args {
   uint32_t abi_version;       /* R1_ABI_VERSION of the caller */
   int32_t precision;          /* enum r1_precision */
@@ -75,6 +76,12 @@ struct r1_step_args {
   void *pool;
   int32_t num_threads;        /* threads behind parallel_for (>= 1) */
   struct r1_tuning tuning;    /* the manifest's "tuning", or zeros */
+  /* r1_decode_batch only (NULL otherwise): token t is the next token of a
+   * sequence of its own, at positions[t], whose KV cache is kv_caches[t]
+   * (kv_capacities[t] tokens, 64-byte aligned); kv_cache and kv_capacity are
+   * unused. The sequences must be distinct. */
+  void *const *kv_caches;
+  const int64_t *kv_capacities;
 };
 
 /* Entry points an artifact's shared object exports. Each returns 0 on success
@@ -84,10 +91,17 @@ struct r1_step_args {
 #define R1_STEP_BAD_ARGS 2
 
 /* prefill: any n_tokens in 1..max_step_tokens; decode: n_tokens == 1, with code
- * specialized for a single row (GEMV instead of GEMM). */
+ * specialized for a single row (GEMV instead of GEMM); decode_batch: one
+ * token of each of n_tokens (1..max_step_tokens) sequences, logits_rows ==
+ * n_tokens. A batch shares the weight reads of its projections (up to
+ * tuning.gemv_max_tokens sequences take the GEMV cores, every row's arithmetic
+ * that of r1_decode, so its logits are bit-identical to one r1_decode per
+ * sequence); attention runs per sequence over its own cache. r1_decode_batch
+ * is optional: the runtime falls back to r1_decode per sequence without it. */
 typedef int (*r1_step_fn)(const struct r1_step_args *args);
 int r1_prefill(const struct r1_step_args *args);
 int r1_decode(const struct r1_step_args *args);
+int r1_decode_batch(const struct r1_step_args *args);
 
 /* Identifies the code: "r1c <version> <model> <target>", checked against the manifest. */
 const char *r1_code_identity(void);

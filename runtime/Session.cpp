@@ -2,28 +2,13 @@
 
 #include "runtime/Session.h"
 
+#include "runtime/AnonymousMemory.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <sys/mman.h>
 
 namespace r1::runtime {
-
-namespace {
-
-// Anonymous mappings: zero, page-aligned (so 64-byte aligned) and lazy: a
-// 128k-token KV cache costs only the pages the sequence reaches.
-void *mapZeroed(uint64_t bytes, uint64_t &mapped) {
-  mapped = std::max<uint64_t>(bytes, 4096);
-  void *p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED)
-    return nullptr;
-  // Large buffers are walked linearly by every step; huge pages cut TLB misses.
-  if (mapped >= (2u << 20))
-    ::madvise(p, mapped, MADV_HUGEPAGE);
-  return p;
-}
 
 const char *stepCodeName(int rc) {
   switch (rc) {
@@ -35,8 +20,6 @@ const char *stepCodeName(int rc) {
     return "";
   }
 }
-
-} // namespace
 
 Result<std::unique_ptr<Session>> Session::create(const Model &model,
                                                  const SessionOptions &options) {
@@ -92,10 +75,8 @@ Result<std::unique_ptr<Session>> Session::create(const Model &model,
 }
 
 Session::~Session() {
-  if (kv_)
-    ::munmap(kv_, kvMapped_);
-  if (arena_)
-    ::munmap(arena_, arenaMapped_);
+  unmapZeroed(kv_, kvMapped_);
+  unmapZeroed(arena_, arenaMapped_);
 }
 
 void Session::reset() {
@@ -104,9 +85,7 @@ void Session::reset() {
     (void)cuda_->resetCache(); // a failure shows at the next step
     return;
   }
-  // Dropping the pages of a private anonymous mapping makes them read back
-  // as zero, without touching the ones the sequence never reached.
-  ::madvise(kv_, kvMapped_, MADV_DONTNEED);
+  zeroMapping(kv_, kvMapped_);
 }
 
 Status Session::rewind(int64_t position) {

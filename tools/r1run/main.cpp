@@ -34,7 +34,8 @@ int main(int argc, char **argv) {
 
   std::vector<CommandRunner> commands = {addInfoCommand(app), addBenchCommand(app),
                                          addTokenizeCommand(app), addGenerateCommand(app),
-                                         addChatCommand(app), addRunCommand(app)};
+                                         addChatCommand(app), addServeCommand(app),
+                                         addRunCommand(app)};
 
   app.failure_message([](const CLI::App *, const CLI::Error &e) {
     return "r1run: error: " + std::string(e.what()) + "; see 'r1run --help'\n";
