@@ -66,7 +66,7 @@ void Metrics::interTokenLatency(double seconds) {
   itl_.observe(seconds);
 }
 
-std::string Metrics::render(const EngineStats &engine) const {
+std::string Metrics::render(const EngineStats &engine, uint64_t timedOutConnections) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out, samples;
   for (const auto &[key, count] : requests_)
@@ -91,6 +91,9 @@ std::string Metrics::render(const EngineStats &engine) const {
   metric(out, "r1_decoded_tokens_total", "counter",
          "Tokens those steps ran (over r1_decode_steps_total: the mean batch).",
          "r1_decoded_tokens_total " + std::to_string(engine.decodedTokens) + "\n");
+  metric(out, "r1_request_timeouts_total", "counter",
+         "Connections closed for not sending a whole request within --read-timeout.",
+         "r1_request_timeouts_total " + std::to_string(timedOutConnections) + "\n");
   metric(out, "r1_time_to_first_token_seconds", "histogram",
          "From a request's arrival to its first generated token.",
          ttft_.text("r1_time_to_first_token_seconds"));

@@ -42,8 +42,9 @@ public:
   void tokens(int64_t prompt, int64_t completion);
   void timeToFirstToken(double seconds);
   void interTokenLatency(double seconds);
-  /// The exposition (text format 0.0.4), with `engine`'s gauges.
-  std::string render(const EngineStats &engine) const;
+  /// The exposition (text format 0.0.4), with `engine`'s gauges and the
+  /// connections dropped for sending a request too slowly.
+  std::string render(const EngineStats &engine, uint64_t timedOutConnections) const;
 
 private:
   mutable std::mutex mutex_;

@@ -5,9 +5,14 @@
 #include "runtime/ChatPrompt.h"
 #include "runtime/chat/ReasoningSplitter.h"
 #include "runtime/serve/OpenAiProtocol.h"
+#include "runtime/serve/RequestStream.h"
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -70,9 +75,9 @@ double secondsBetween(Clock::time_point a, Clock::time_point b) {
 /// choice's reasoning and answer, counts and timings.
 struct Generation {
   Generation(Endpoint endpoint, int choices, bool thinkPrefix, Metrics &metrics)
-      : endpoint(endpoint), choices(choices), deltas(choices), reasoningTokens(choices, 0),
-        completionTokens(choices, 0), done(choices, false), lastToken(choices),
-        sawToken(choices, false), metrics(metrics) {
+      : endpoint(endpoint), choices(choices), deltas(choices), tokensSeen(choices, 0),
+        answerAt(choices, -1), sawReasoning(choices, false), completionTokens(choices, 0),
+        done(choices, false), lastToken(choices), sawToken(choices, false), metrics(metrics) {
     for (int i = 0; i < choices; ++i)
       splitters.emplace_back(thinkPrefix);
   }
@@ -102,15 +107,26 @@ struct Generation {
         }
         sawToken[i] = true;
         lastToken[i] = event.at;
-        if (!splitters[i].inAnswer())
-          ++reasoningTokens[i];
+        ++tokensSeen[i];
       }
-      add(endpoint == Endpoint::kChat ? splitters[i].feed(event.text)
-                                      : SplitText{"", event.text});
+      if (endpoint == Endpoint::kChat) {
+        const bool wasInAnswer = splitters[i].inAnswer();
+        SplitText text = splitters[i].feed(event.text);
+        sawReasoning[i] = sawReasoning[i] || !text.reasoning.empty();
+        // The reasoning tokens: those up to the one that closed the block.
+        if (!wasInAnswer && splitters[i].inAnswer())
+          answerAt[i] = tokensSeen[i];
+        add(text);
+      } else {
+        add(SplitText{"", event.text});
+      }
       break;
     case JobEvent::Kind::kDone:
-      if (endpoint == Endpoint::kChat)
-        add(splitters[i].finish());
+      if (endpoint == Endpoint::kChat) {
+        SplitText text = splitters[i].finish();
+        sawReasoning[i] = sawReasoning[i] || !text.reasoning.empty();
+        add(text);
+      }
       delta.finishReason = finishName(event.finish);
       completionTokens[i] = event.completionTokens;
       done[i] = true;
@@ -139,7 +155,13 @@ struct Generation {
     u.promptTokens = promptTokens;
     for (int i = 0; i < choices; ++i) {
       u.completionTokens += completionTokens[i];
-      u.reasoningTokens += std::min(reasoningTokens[i], completionTokens[i]);
+      // No reasoning text: none (the model answered at once, or without
+      // the think prefix never opened a block); else the tokens before the
+      // answer, or all of them when it never came.
+      int64_t reasoning = !sawReasoning[i] ? 0
+                          : answerAt[i] >= 0 ? answerAt[i]
+                                             : completionTokens[i];
+      u.reasoningTokens += std::min(reasoning, completionTokens[i]);
     }
     return u;
   }
@@ -152,7 +174,10 @@ struct Generation {
   Clock::time_point start = Clock::now();
   std::vector<ReasoningSplitter> splitters;
   std::vector<ChoiceDelta> deltas; // everything so far, per choice
-  std::vector<int64_t> reasoningTokens, completionTokens;
+  std::vector<int64_t> tokensSeen; // generated tokens received, per choice
+  std::vector<int64_t> answerAt;   // tokensSeen when the answer began; -1: not yet
+  std::vector<bool> sawReasoning;  // any reasoning text
+  std::vector<int64_t> completionTokens;
   std::vector<bool> done;
   std::vector<Clock::time_point> lastToken;
   std::vector<bool> sawToken;
@@ -168,6 +193,44 @@ struct Generation {
 std::string dumpSse(const nlohmann::json &value) { return sseEvent(value); }
 
 } // namespace
+
+/// httplib's server reading each connection through a RequestStream: a
+/// request must arrive whole within --read-timeout. This replaces httplib's
+/// own connection loop (process_and_close_socket, a private virtual) with the
+/// same keep-alive rules: up to keep_alive_max_count requests, each waited
+/// for up to keep_alive_timeout, the last one answered with "close".
+class GuardedHttpServer : public httplib::Server {
+public:
+  explicit GuardedHttpServer(std::chrono::milliseconds requestLimit)
+      : requestLimit_(requestLimit) {}
+  /// Connections dropped for passing their request's deadline.
+  std::atomic<uint64_t> timedOut{0};
+
+private:
+  bool process_and_close_socket(socket_t sock) override {
+    using std::chrono::milliseconds;
+    RequestStream stream(sock, requestLimit_,
+                         milliseconds(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000),
+                         milliseconds(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000));
+    auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
+    bool ok = false;
+    for (size_t left = keep_alive_max_count_;
+         left > 0 && stream.waitForRequest(milliseconds(keep_alive_timeout_sec_ * 1000), stopping);
+         --left) {
+      bool connectionClosed = false;
+      ok = process_request(stream, /*close_connection=*/left == 1, connectionClosed, nullptr);
+      if (!ok || connectionClosed)
+        break;
+    }
+    if (stream.timedOut())
+      ++timedOut;
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  std::chrono::milliseconds requestLimit_;
+};
 
 bool constantTimeEquals(std::string_view given, std::string_view expected) {
   // Every byte of `given` is compared (against the key, repeated), so the
@@ -325,9 +388,10 @@ struct Server::Handlers {
 Server::Server(Engine &engine, const Tokenizer &tokenizer, const R1ChatTokens &chatTokens,
                ServerOptions options)
     : engine_(engine), tokenizer_(tokenizer), chatTokens_(chatTokens),
-      options_(std::move(options)), http_(std::make_unique<httplib::Server>()),
+      options_(std::move(options)),
+      http_(std::make_unique<GuardedHttpServer>(std::chrono::seconds(options_.readTimeoutSeconds))),
       created_(unixNow()) {
-  httplib::Server &http = *http_;
+  GuardedHttpServer &http = *http_;
   const int threads = options_.httpThreads;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   http.set_payload_max_length(options_.maxBodyBytes);
@@ -365,7 +429,8 @@ Server::Server(Engine &engine, const Tokenizer &tokenizer, const R1ChatTokens &c
     sendJson(res, nlohmann::json{{"status", "ok"}});
   });
   http.Get("/metrics", [this](const Request &, Response &res) {
-    res.set_content(metrics_.render(engine_.stats()), "text/plain; version=0.0.4");
+    res.set_content(metrics_.render(engine_.stats(), http_->timedOut.load()),
+                    "text/plain; version=0.0.4");
   });
   // httplib's own errors (no route, a body over the limit, a malformed
   // request) as OpenAI error objects; a handler's own error body stays.

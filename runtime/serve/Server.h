@@ -8,9 +8,9 @@
 // frees their KV cache at the engine's next iteration.
 //
 // Bounded by construction: the body size (--max-body-bytes, else HTTP 413),
-// the time to send a request (--read-timeout: a slow or stalled client is
-// dropped), the HTTP threads (--http-threads), and the engine's queue
-// (HTTP 503 with Retry-After).
+// the time to send a whole request (--read-timeout, RequestStream: a slow
+// or stalled client is dropped), the HTTP threads (--http-threads), and the
+// engine's queue (HTTP 503 with Retry-After).
 //
 //===----------------------------------------------------------------------===//
 #ifndef R1C_RUNTIME_SERVE_SERVER_H
@@ -24,11 +24,9 @@
 #include <memory>
 #include <string>
 
-namespace httplib {
-class Server;
-}
-
 namespace r1::runtime::serve {
+
+class GuardedHttpServer;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -40,6 +38,8 @@ struct ServerOptions {
   std::string modelName;
   int httpThreads = 64;
   size_t maxBodyBytes = 8u << 20;
+  /// Seconds a client may take to send a whole request (headers and
+  /// body), and to take each write of a response.
   int readTimeoutSeconds = 10;
   /// Chat prompts open "<think>\n" (R1's rule).
   bool thinkPrefix = true;
@@ -74,7 +74,7 @@ private:
   R1ChatTokens chatTokens_;
   ServerOptions options_;
   Metrics metrics_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<GuardedHttpServer> http_;
   int port_ = 0;
   int64_t created_ = 0;
 };
