@@ -2,16 +2,18 @@
 
 #include "runtime/serve/Metrics.h"
 
-#include <cstdio>
+#include <charconv>
 
 namespace r1::runtime::serve {
 
 namespace {
 
+/// The shortest text that reads back as `value` ("0.0025", not
+/// "0.0025000000000000001").
 std::string number(double value) {
   char text[64];
-  std::snprintf(text, sizeof text, "%.17g", value);
-  return text;
+  auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  return error == std::errc() ? std::string(text, end) : "NaN";
 }
 
 void metric(std::string &out, const char *name, const char *type, const char *help,

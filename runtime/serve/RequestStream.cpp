@@ -51,7 +51,8 @@ RequestStream::RequestStream(int socket, std::chrono::milliseconds requestLimit,
 int RequestStream::readWaitMs() const {
   auto wait = readTimeout_;
   if (reading_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+    // Rounded up, so that a wait that ends on the deadline is past it.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
     if (left.count() <= 0) {
       timedOut_ = true;
       return 0;
@@ -89,7 +90,7 @@ ssize_t RequestStream::read(char *ptr, size_t size) {
   if (begin_ == end_) {
     int ms = readWaitMs();
     if (ms <= 0 || waitFor(socket_, POLLIN, ms) <= 0) {
-      if (ms > 0 && Clock::now() >= deadline_)
+      if (Clock::now() >= deadline_)
         timedOut_ = true;
       return -1;
     }
