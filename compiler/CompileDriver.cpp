@@ -372,7 +372,7 @@ Compiler::compileHost(ModuleOp plan, const std::string &source, const std::strin
                                   llvm::join(target.cxxFlags, " ")}};
   out.code = {{"section", "code"},
               {"identity", identity},
-              {"entry_points", {"r1_prefill", "r1_decode"}},
+              {"entry_points", {"r1_prefill", "r1_decode", "r1_decode_batch"}},
               {"compile_seconds", compileSeconds}};
   out.codeBytes = code->size();
   out.sections.push_back({"code", std::move(*code)});
