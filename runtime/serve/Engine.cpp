@@ -91,14 +91,20 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model &model, const Tokeniz
   return engine;
 }
 
-Engine::~Engine() {
+Engine::~Engine() { shutdown(); }
+
+void Engine::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (shutDown_)
+      return;
+    shutDown_ = true;
     stopping_ = true;
   }
   wake_.notify_all();
   if (thread_.joinable())
     thread_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
   auto stopped = [](Job &job, int choice) {
     JobEvent event;
     event.kind = JobEvent::Kind::kError;
@@ -108,8 +114,12 @@ Engine::~Engine() {
   };
   for (Pending &p : queue_)
     stopped(*p.job, p.choice);
-  for (auto &r : running_)
+  for (auto &r : running_) {
     stopped(*r->job, r->choice);
+    release(*r);
+  }
+  queue_.clear();
+  running_.clear();
 }
 
 std::variant<std::shared_ptr<Job>, SubmitError> Engine::submit(std::vector<JobRequest> requests) {

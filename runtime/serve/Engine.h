@@ -135,8 +135,12 @@ public:
   /// Errors: a bad option, a CUDA artifact (kBadInput); no memory (kRuntime).
   static Result<std::unique_ptr<Engine>> create(const Model &model, const Tokenizer &tokenizer,
                                                 const EngineOptions &options);
-  /// Stops the engine thread; jobs still running or queued get kError.
+  /// shutdown().
   ~Engine();
+  /// Stops the engine thread after its current step; jobs still running or
+  /// queued get kError ("the server is shutting down") and their KV cache
+  /// back, and submit() refuses new ones. Idempotent.
+  void shutdown();
   Engine(const Engine &) = delete;
   Engine &operator=(const Engine &) = delete;
 
@@ -185,6 +189,7 @@ private:
   std::vector<std::unique_ptr<Running>> running_; // engine thread only, but sized under mutex_
   int64_t reserved_ = 0;
   bool stopping_ = false;
+  bool shutDown_ = false; // shutdown() has run
   EngineStats counters_;
   std::thread thread_;
 };

@@ -484,6 +484,12 @@ Status Server::run() {
   return Status::success();
 }
 
-void Server::stop() { http_->stop(); }
+void Server::stop() {
+  // New connections first, then the requests in flight: they end at once
+  // (an error, or a stream cut short), so that the HTTP threads finish and
+  // run() returns without waiting for long generations.
+  http_->stop();
+  engine_.shutdown();
+}
 
 } // namespace r1::runtime::serve

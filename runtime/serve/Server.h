@@ -62,8 +62,10 @@ public:
   int port() const { return port_; }
   /// Serves until stop(); from another thread.
   Status run();
-  /// Stops run(): in-flight streams end as their clients see a closed
-  /// connection. Safe from any thread.
+  /// Stops run(): no new connections, and the engine shuts down, so that
+  /// requests in flight end at once: a non-streamed one with HTTP 500 ("the
+  /// server is shutting down"), a stream cut where it is (no [DONE]). Safe
+  /// from any thread.
   void stop();
 
 private:
