@@ -685,6 +685,51 @@ def kv_server(r1run, artifact, workdir):
         stop(server, signal.SIGINT)
 
 
+# ---------------------------------------------------------------------------
+# shutdown: SIGTERM with long generations in flight
+# ---------------------------------------------------------------------------
+
+def shutdown_server(r1run, artifact, workdir):
+    """SIGTERM ends requests in flight instead of waiting for them.
+
+    A stream and a plain request of 3000 tokens each (minutes on this
+    machine) are under way when SIGTERM comes: the server must exit 0 within
+    10 s; the plain request gets HTTP 500 saying the server is shutting down;
+    the stream is cut (no [DONE]).
+    """
+    with start(r1run, artifact, workdir, "shutdown", ["--threads", THREADS], "m") as server:
+        body = {"messages": STORY, "max_tokens": 3000}
+        streaming = threading.Event()
+        results = {}
+
+        def stream():
+            results["stream"] = server.client(timeout=60).stream(
+                PATHS[CHAT], dict(body, stream=True), on_event=lambda i, c: streaming.set())
+
+        def plain():
+            results["plain"] = server.client(timeout=60).post(PATHS[CHAT], body)
+
+        threads = [threading.Thread(target=stream), threading.Thread(target=plain)]
+        for t in threads:
+            t.start()
+        check(streaming.wait(30), "shutdown: the stream produced no chunk in 30 s")
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        stop(server, signal.SIGTERM)
+        took = time.monotonic() - t0
+        for t in threads:
+            t.join(30)
+        check(took < 10, f"shutdown: SIGTERM took {took:.1f} s with requests in flight")
+        plain_result = results.get("plain")
+        check(plain_result is not None and plain_result.status == 500 and
+              "shutting down" in plain_result.json()["error"]["message"],
+              f"shutdown: the request in flight got {plain_result!r}, not a 500 saying so")
+        cut = results.get("stream")
+        check(cut is not None and not cut.done, "shutdown: the stream in flight was not cut")
+        ok(f"shutdown: SIGTERM with 3000-token requests in flight: exit 0 in {took:.1f} s; the plain "
+           f"request got 500 'shutting down', the stream was cut")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("r1run")
@@ -699,6 +744,7 @@ def main():
         plain_server(args.r1run, args.artifact, args.workdir)
         limits_server(args.r1run, args.artifact, args.workdir)
         kv_server(args.r1run, args.artifact, args.workdir)
+        shutdown_server(args.r1run, args.artifact, args.workdir)
     except Exception as e:  # noqa: BLE001 - every failure is reported the same way
         if isinstance(e, (Failure, ServeError)):
             print(f"FAIL: {e}", flush=True)
