@@ -36,7 +36,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
-from serve_client import (CHAT, PATHS, ProtocolError, Server, percentile, token_times,  # noqa: E402
+from serve_client import (CHAT, PATHS, ProtocolError, Server, Timings, percentile,  # noqa: E402
                           validate_stream)
 
 PROMPTS = ["Tell me a story.", "Why is the sky blue?", "Explain recursion to a child.",
@@ -67,15 +67,12 @@ def commit():
         return "unknown"
 
 
-class Run:
+class Run(Timings):
     """One concurrency's measurements."""
 
     def __init__(self):
+        super().__init__()
         self.lock = threading.Lock()
-        self.tokens = 0
-        self.requests = 0
-        self.ttft, self.itl, self.latency = [], [], []
-        self.t_first = self.t_last = None
 
 
 def client(server, model, max_tokens, rng, deadline, run, errors):
@@ -92,16 +89,8 @@ def client(server, model, max_tokens, rng, deadline, run, errors):
             return
         if run is None:
             return  # warm-up: one request
-        ttft, gaps = token_times(result)
         with run.lock:
-            run.requests += 1
-            run.tokens += completion.usage["completion_tokens"]
-            if ttft is not None:
-                run.ttft.append(ttft)
-            run.itl.extend(gaps)
-            run.latency.append(result.t_end - result.t_start)
-            run.t_first = result.t_start if run.t_first is None else min(run.t_first, result.t_start)
-            run.t_last = result.t_end if run.t_last is None else max(run.t_last, result.t_end)
+            run.add(result, completion.usage["completion_tokens"])
 
 
 def measure(server, model, concurrency, seconds, max_tokens, seed):

@@ -810,6 +810,30 @@ def token_times(result):
     return stamps[0] - result.t_start, [b - a for a, b in zip(stamps, stamps[1:])]
 
 
+class Timings:
+    """The timings of finished streams (the load test and bench/serve.sh):
+    TTFT, inter-token gaps and whole-request latencies in seconds, tokens,
+    and the span from the first request's start to the last one's end.
+    Not locked: the caller holds its own lock around add()."""
+
+    def __init__(self):
+        self.requests = 0
+        self.tokens = 0
+        self.ttft, self.itl, self.latency = [], [], []
+        self.t_first = self.t_last = None
+
+    def add(self, result, completion_tokens):
+        ttft, gaps = token_times(result)
+        self.requests += 1
+        self.tokens += completion_tokens
+        if ttft is not None:
+            self.ttft.append(ttft)
+        self.itl.extend(gaps)
+        self.latency.append(result.t_end - result.t_start)
+        self.t_first = result.t_start if self.t_first is None else min(self.t_first, result.t_start)
+        self.t_last = result.t_end if self.t_last is None else max(self.t_last, result.t_end)
+
+
 # ---------------------------------------------------------------------------
 # Self-test on inline samples: `python3 serve_client.py`
 # ---------------------------------------------------------------------------

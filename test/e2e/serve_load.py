@@ -53,7 +53,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_client import (CHAT, PATHS, ProtocolError, ServeError, Server, parse_metrics,  # noqa: E402
-                          percentile, peak_rss_bytes, rss_bytes, token_times, validate_stream)
+                          Timings, percentile, peak_rss_bytes, rss_bytes, validate_stream)
 
 READ_TIMEOUT = 5          # --read-timeout given to the server, seconds
 MAX_BODY = 1 << 20        # --max-body-bytes given to the server
@@ -74,36 +74,24 @@ PROMPTS = [
 ]
 
 
-class Stats:
+class Stats(Timings):
     """Thread-safe accumulation of one phase's outcomes."""
 
     def __init__(self):
+        super().__init__()
         self.lock = threading.Lock()
-        self.requests = 0
         self.n2 = 0
-        self.tokens = 0
-        self.ttft, self.itl, self.latency = [], [], []
         self.failures = []
-        self.t_first = None
-        self.t_last = None
         self.repeats = {}  # request key -> texts
         self.repeat_checked = 0
         self.repeat_mismatches = []
 
     def ok(self, body, result, completion):
-        ttft, gaps = token_times(result)
         key = json.dumps({k: body[k] for k in ("messages", "max_tokens", "seed", "temperature", "n")},
                          sort_keys=True)
         with self.lock:
-            self.requests += 1
+            self.add(result, completion.usage["completion_tokens"])
             self.n2 += body["n"] == 2
-            self.tokens += completion.usage["completion_tokens"]
-            if ttft is not None:
-                self.ttft.append(ttft)
-            self.itl.extend(gaps)
-            self.latency.append(result.t_end - result.t_start)
-            self.t_first = result.t_start if self.t_first is None else min(self.t_first, result.t_start)
-            self.t_last = result.t_end if self.t_last is None else max(self.t_last, result.t_end)
             texts = completion.texts()
             if key in self.repeats:
                 self.repeat_checked += 1
