@@ -281,6 +281,24 @@ struct GemvRow {
 #endif
     gemvDotW<K, WT, R>(rows, srows, xf, sums);
   }
+
+  /// dot() for this row into `sums` and `other` into `otherSums`, with the
+  /// same bits as two dot() calls; integer rows share each weight block's
+  /// unpacking (gemvDotVnni2). `ahead` prefetches as dot()'s.
+  template <int R>
+  void dot2(const GemvRow &other, const WElem<WT> *const *rows, float *sums, float *otherSums,
+            const ScaleElem<WT> *const *srows = nullptr, int64_t ahead = 0) const {
+#if defined(R1HK_HAS_VNNI)
+    if constexpr (kUsesVnni<K, WT>) {
+      if (xq.q && other.xq.q) {
+        gemvDotVnni2<K, WT, R>(rows, srows, xq, other.xq, sums, otherSums, ahead);
+        return;
+      }
+    }
+#endif
+    dot<R>(rows, sums, srows, ahead);
+    other.template dot<R>(rows, otherSums, srows, 0);
+  }
 };
 
 /// The activation rows of a GEMV step of n <= kGemvMaxTokens tokens, each
