@@ -206,6 +206,12 @@ public:
   /// Connections dropped for passing their request's deadline.
   std::atomic<uint64_t> timedOut{0};
 
+  /// httplib 0.11 listens with a backlog of 5: a burst of clients (a load
+  /// balancer's reconnects, many streams starting at once) can overflow it
+  /// while the accepting thread waits for a core. listen() again on the
+  /// bound socket raises it (the kernel caps it at net.core.somaxconn).
+  void widenBacklog() { ::listen(svr_sock_, 1024); }
+
 private:
   bool process_and_close_socket(socket_t sock) override {
     using std::chrono::milliseconds;
@@ -466,6 +472,7 @@ Status Server::bind() {
     if (port <= 0)
       return Status::runtimeError("cannot bind " + options_.host + " to any port");
     port_ = port;
+    http_->widenBacklog();
     return Status::success();
   }
   if (!http_->bind_to_port(options_.host, options_.port))
@@ -474,6 +481,7 @@ Status Server::bind() {
                                 " (in use, or not an address of this machine); pick another "
                                 "--port or --host");
   port_ = options_.port;
+  http_->widenBacklog();
   return Status::success();
 }
 
