@@ -64,8 +64,9 @@ public:
   Status run();
   /// Stops run(): no new connections, and the engine shuts down, so that
   /// requests in flight end at once: a non-streamed one with HTTP 500 ("the
-  /// server is shutting down"), a stream cut where it is (no [DONE]). Safe
-  /// from any thread.
+  /// server is shutting down"), a stream with that error as an event and
+  /// [DONE], or cut where it is when httplib stops writing first. Safe from
+  /// any thread.
   void stop();
 
 private:
