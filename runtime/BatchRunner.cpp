@@ -73,22 +73,12 @@ r1_step_args BatchRunner::baseArgs(r1_precision precision) const {
   return args;
 }
 
-Status BatchRunner::checkTokens(std::span<const int32_t> tokens) const {
-  uint64_t vocab = model_.manifest().vocabSize;
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || static_cast<uint64_t>(tokens[i]) >= vocab)
-      return Status::badInput("token id " + std::to_string(tokens[i]) + " (token " +
-                              std::to_string(i) + ") is out of range: the vocabulary has " +
-                              std::to_string(vocab) + " tokens");
-  return Status::success();
-}
-
 Status BatchRunner::prefill(BatchSequence &seq, std::span<const int32_t> tokens,
                             r1_precision precision, float *logits) {
   int64_t count = static_cast<int64_t>(tokens.size());
   if (count == 0)
     return Status::badInput("a prefill needs at least one token");
-  if (Status s = checkTokens(tokens); !s.ok())
+  if (Status s = checkTokenIds(tokens, model_.manifest().vocabSize); !s.ok())
     return s;
   if (count > seq.capacity_ - seq.position_)
     return Status::badInput("the sequence's KV cache holds " + std::to_string(seq.capacity_) +
@@ -125,7 +115,7 @@ Status BatchRunner::decode(std::span<BatchSequence *const> seqs, std::span<const
   if (seqs.size() != tokens.size())
     return Status::badInput("decode got " + std::to_string(seqs.size()) + " sequences and " +
                             std::to_string(tokens.size()) + " tokens");
-  if (Status s = checkTokens(tokens); !s.ok())
+  if (Status s = checkTokenIds(tokens, model_.manifest().vocabSize); !s.ok())
     return s;
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (seqs[i]->position_ >= seqs[i]->capacity_)

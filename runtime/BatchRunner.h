@@ -100,7 +100,6 @@ public:
 private:
   explicit BatchRunner(const Model &model) : model_(model) {}
   r1_step_args baseArgs(r1_precision precision) const;
-  Status checkTokens(std::span<const int32_t> tokens) const;
 
   const Model &model_;
   r1_tuning tuning_{};

@@ -2,8 +2,6 @@
 
 #include "runtime/Generator.h"
 
-#include "runtime/StopStrings.h"
-#include "runtime/tokenizer/StreamDecoder.h"
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +23,31 @@ const char *finishReasonName(FinishReason reason) {
   return "stop";
 }
 
+CompletionText::CompletionText(const Tokenizer &tokenizer, std::vector<int32_t> eos,
+                               std::vector<std::string> stop)
+    : eos_(std::move(eos)), decoder_(tokenizer, /*skipSpecial=*/true), stops_(std::move(stop)) {}
+
+CompletionText::Piece CompletionText::push(int32_t id) {
+  if (std::find(eos_.begin(), eos_.end(), id) != eos_.end())
+    return {"", FinishReason::kEos};
+  StopStrings::Output out = stops_.feed(decoder_.push(id));
+  return {std::move(out.text), out.stopped ? std::optional(FinishReason::kStop) : std::nullopt};
+}
+
+std::string CompletionText::finish() {
+  if (stops_.stopped())
+    return "";
+  StopStrings::Output out = stops_.feed(decoder_.finish());
+  return out.stopped ? out.text : out.text + stops_.finish();
+}
+
+std::vector<int32_t> endOfSentenceIds(const ModelManifest &manifest, const Tokenizer &tokenizer) {
+  std::vector<int32_t> eos = manifest.eosTokenIds;
+  if (std::optional<int32_t> id = tokenizer.eosId())
+    eos.push_back(*id);
+  return eos;
+}
+
 Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
                                   std::span<const int32_t> prompt,
                                   const GenerationOptions &options, const TokenSink &onToken) {
@@ -44,17 +67,12 @@ Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
 
   const ModelManifest &manifest = session.model().manifest();
   const int32_t vocab = int32_t(manifest.vocabSize);
-  std::vector<int32_t> eos = manifest.eosTokenIds;
-  if (std::optional<int32_t> id = tokenizer.eosId())
-    eos.push_back(*id);
-  auto isEos = [&](int32_t id) { return std::find(eos.begin(), eos.end(), id) != eos.end(); };
 
   GenerationResult result;
   std::vector<float> logits(static_cast<size_t>(vocab));
   std::vector<int32_t> history(prompt.begin(), prompt.end());
   Sampler sampler(options.sampling, vocab);
-  StreamDecoder decoder(tokenizer, /*skipSpecial=*/true);
-  StopStrings stops(options.stop);
+  CompletionText text(tokenizer, endOfSentenceIds(manifest, tokenizer), options.stop);
   auto emit = [&](int32_t id, const std::string &text) {
     result.text += text;
     if (onToken)
@@ -95,15 +113,10 @@ Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
     int32_t id = *next;
     history.push_back(id);
     result.tokens.push_back(id);
-    if (isEos(id)) {
-      emit(id, "");
-      result.finish = FinishReason::kEos;
-      break;
-    }
-    StopStrings::Output out = stops.feed(decoder.push(id));
-    emit(id, out.text);
-    if (out.stopped) {
-      result.finish = FinishReason::kStop;
+    CompletionText::Piece piece = text.push(id);
+    emit(id, piece.text);
+    if (piece.end) {
+      result.finish = *piece.end;
       break;
     }
     if (int64_t(result.tokens.size()) >= limit) {
@@ -118,14 +131,7 @@ Result<GenerationResult> generate(Session &session, const Tokenizer &tokenizer,
   result.stats.decodeSeconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   // 3. What is still held: a character's first bytes, a possible stop string.
-  std::string rest;
-  if (!stops.stopped()) {
-    StopStrings::Output out = stops.feed(decoder.finish());
-    rest = out.text;
-    if (!out.stopped)
-      rest += stops.finish();
-  }
-  emit(-1, rest);
+  emit(-1, text.finish());
   return result;
 }
 

@@ -13,10 +13,13 @@
 #include "runtime/Greedy.h"
 #include "runtime/Sampler.h"
 #include "runtime/Session.h"
+#include "runtime/StopStrings.h"
+#include "runtime/tokenizer/StreamDecoder.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +45,35 @@ enum class FinishReason { kEos, kStop, kLength, kContext, kCancelled };
 
 /// "stop" (end of sentence or a stop string), "length", "context", "cancelled".
 const char *finishReasonName(FinishReason reason);
+
+/// Generated ids to the text a user sees, shared by generate() and the
+/// server's engine: complete UTF-8 only (StreamDecoder, special tokens
+/// skipped), cut before the first stop string (StopStrings), and the end of
+/// generation at an end-of-sentence id or a stop string.
+class CompletionText {
+public:
+  CompletionText(const Tokenizer &tokenizer, std::vector<int32_t> eos,
+                 std::vector<std::string> stop);
+  struct Piece {
+    /// The text that became final with the id (often empty).
+    std::string text;
+    /// kEos or kStop when the id ends the generation.
+    std::optional<FinishReason> end;
+  };
+  Piece push(int32_t id);
+  /// At the end of generation: the text still held (a character's first
+  /// bytes, a possible stop string); empty after a stop string.
+  std::string finish();
+
+private:
+  std::vector<int32_t> eos_;
+  StreamDecoder decoder_;
+  StopStrings stops_;
+};
+
+/// The ids that end a generation: the manifest's eos_token_ids and the
+/// tokenizer's eos_token.
+std::vector<int32_t> endOfSentenceIds(const ModelManifest &manifest, const Tokenizer &tokenizer);
 
 struct GenerationResult {
   /// The generated ids (an end-of-sentence token included, a stop string's

@@ -21,6 +21,15 @@ const char *stepCodeName(int rc) {
   }
 }
 
+Status checkTokenIds(std::span<const int32_t> tokens, uint64_t vocab) {
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || static_cast<uint64_t>(tokens[i]) >= vocab)
+      return Status::badInput("token id " + std::to_string(tokens[i]) + " (input token " +
+                              std::to_string(i) + ") is out of range: the vocabulary has " +
+                              std::to_string(vocab) + " tokens");
+  return Status::success();
+}
+
 Result<std::unique_ptr<Session>> Session::create(const Model &model,
                                                  const SessionOptions &options) {
   const ModelManifest &m = model.manifest();
@@ -106,11 +115,8 @@ Status Session::step(std::span<const int32_t> tokens, LogitsMode mode, r1_precis
       precision != R1_PRECISION_BF16)
     return Status::badInput("unknown precision " + std::to_string(static_cast<int>(precision)) +
                             "; R1Abi.h defines 0 (default), 1 (fp32) and 2 (bf16)");
-  for (int64_t i = 0; i < count; ++i)
-    if (tokens[i] < 0 || static_cast<uint64_t>(tokens[i]) >= m.vocabSize)
-      return Status::badInput("token id " + std::to_string(tokens[i]) + " (input token " +
-                              std::to_string(i) + ") is out of range: the vocabulary has " +
-                              std::to_string(m.vocabSize) + " tokens");
+  if (Status s = checkTokenIds(tokens, m.vocabSize); !s.ok())
+    return s;
   if (count > capacity_ - position_) {
     std::string message = "context full: " + std::to_string(capacity_) + " tokens";
     if (capacity_ < static_cast<int64_t>(m.maxPositions))

@@ -49,6 +49,10 @@ struct SessionOptions {
 /// codes R1Abi.h does not name.
 const char *stepCodeName(int rc);
 
+/// kBadInput naming the first id outside [0, vocab) ("token id 9 (input token
+/// 2) is out of range: ..."); success when all are in range.
+Status checkTokenIds(std::span<const int32_t> tokens, uint64_t vocab);
+
 /// The default context: min(max_positions, kDefaultContext).
 inline constexpr int64_t kDefaultContext = 4096;
 

@@ -3,8 +3,6 @@
 #include "runtime/serve/Engine.h"
 
 #include "runtime/Session.h"
-#include "runtime/StopStrings.h"
-#include "runtime/tokenizer/StreamDecoder.h"
 
 #include <algorithm>
 
@@ -17,6 +15,14 @@ std::vector<JobEvent> Job::wait(std::chrono::milliseconds timeout) {
                             std::make_move_iterator(events_.end()));
   events_.clear();
   return out;
+}
+
+void Job::fail(int choice, std::string message) {
+  JobEvent event;
+  event.kind = JobEvent::Kind::kError;
+  event.choice = choice;
+  event.error = std::move(message);
+  push(std::move(event));
 }
 
 void Job::push(JobEvent event) {
@@ -32,10 +38,10 @@ void Job::push(JobEvent event) {
 /// pass through on the way to text.
 struct Engine::Running {
   Running(std::shared_ptr<Job> job, int choice, JobRequest request, int64_t reserve,
-          int32_t vocab, const Tokenizer &tokenizer)
+          int32_t vocab, const Tokenizer &tokenizer, const std::vector<int32_t> &eos)
       : job(std::move(job)), choice(choice), prompt(std::move(request.prompt)),
         limit(request.maxTokens), reserve(reserve), sampler(request.sampling, vocab),
-        decoder(tokenizer, /*skipSpecial=*/true), stops(std::move(request.stop)) {}
+        text(tokenizer, eos, std::move(request.stop)) {}
 
   std::shared_ptr<Job> job;
   int choice;
@@ -45,8 +51,7 @@ struct Engine::Running {
   int64_t limit;   // tokens to generate at most
   int64_t reserve; // KV tokens reserved
   Sampler sampler;
-  StreamDecoder decoder;
-  StopStrings stops;
+  CompletionText text;
   std::vector<int32_t> generated;
   int32_t next = -1; // the token the next decode step feeds
   bool done = false;
@@ -83,9 +88,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model &model, const Tokeniz
   if (!runner.ok())
     return runner.status();
   engine->runner_ = std::move(*runner);
-  engine->eos_ = m.eosTokenIds;
-  if (std::optional<int32_t> id = tokenizer.eosId())
-    engine->eos_.push_back(*id);
+  engine->eos_ = endOfSentenceIds(m, tokenizer);
   engine->counters_.kvTokensCapacity = engine->options_.kvTokens;
   engine->thread_ = std::thread([e = engine.get()] { e->loop(); });
   return engine;
@@ -105,17 +108,10 @@ void Engine::shutdown() {
   if (thread_.joinable())
     thread_.join();
   std::lock_guard<std::mutex> lock(mutex_);
-  auto stopped = [](Job &job, int choice) {
-    JobEvent event;
-    event.kind = JobEvent::Kind::kError;
-    event.choice = choice;
-    event.error = "the server is shutting down";
-    job.push(std::move(event));
-  };
   for (Pending &p : queue_)
-    stopped(*p.job, p.choice);
+    p.job->fail(p.choice, "the server is shutting down");
   for (auto &r : running_) {
-    stopped(*r->job, r->choice);
+    r->job->fail(r->choice, "the server is shutting down");
     release(*r);
   }
   queue_.clear();
@@ -192,14 +188,10 @@ void Engine::admit() {
     if (p.job->cancelled())
       continue;
     auto r = std::make_unique<Running>(p.job, p.choice, std::move(p.request), p.reserve, vocab,
-                                       tokenizer_);
+                                       tokenizer_, eos_);
     Result<std::unique_ptr<BatchSequence>> seq = runner_->newSequence(p.reserve);
     if (!seq.ok()) {
-      JobEvent event;
-      event.kind = JobEvent::Kind::kError;
-      event.error = seq.status().message();
-      event.choice = r->choice;
-      r->job->push(std::move(event));
+      r->job->fail(r->choice, seq.status().message());
       continue;
     }
     r->seq = std::move(*seq);
@@ -223,17 +215,11 @@ void Engine::release(Running &r) {
 
 void Engine::finish(Running &r, FinishReason reason) {
   // What is still held: a character's first bytes, a possible stop string.
-  if (!r.stops.stopped()) {
-    StopStrings::Output out = r.stops.feed(r.decoder.finish());
-    std::string rest = out.text;
-    if (!out.stopped)
-      rest += r.stops.finish();
-    if (!rest.empty()) {
-      JobEvent event;
-      event.text = std::move(rest);
-      event.choice = r.choice;
-      r.job->push(std::move(event));
-    }
+  if (std::string rest = r.text.finish(); !rest.empty()) {
+    JobEvent event;
+    event.text = std::move(rest);
+    event.choice = r.choice;
+    r.job->push(std::move(event));
   }
   JobEvent event;
   event.kind = JobEvent::Kind::kDone;
@@ -244,30 +230,24 @@ void Engine::finish(Running &r, FinishReason reason) {
   r.done = true;
 }
 
-bool Engine::accept(Running &r, const float *logits) {
+void Engine::accept(Running &r, const float *logits) {
   // The penalties look at the completion only, as OpenAI's API defines them.
   const int32_t id = r.sampler.sample(logits, r.generated);
   r.generated.push_back(id);
-  if (std::find(eos_.begin(), eos_.end(), id) != eos_.end()) {
-    finish(r, FinishReason::kEos);
-    return false;
+  CompletionText::Piece piece = r.text.push(id);
+  if (piece.end != FinishReason::kEos) {
+    JobEvent event;
+    event.text = std::move(piece.text);
+    event.token = id;
+    event.choice = r.choice;
+    r.job->push(std::move(event));
   }
-  StopStrings::Output out = r.stops.feed(r.decoder.push(id));
-  JobEvent event;
-  event.text = std::move(out.text);
-  event.token = id;
-  event.choice = r.choice;
-  r.job->push(std::move(event));
-  if (out.stopped) {
-    finish(r, FinishReason::kStop);
-    return false;
-  }
-  if (static_cast<int64_t>(r.generated.size()) >= r.limit) {
+  if (piece.end)
+    finish(r, *piece.end);
+  else if (static_cast<int64_t>(r.generated.size()) >= r.limit)
     finish(r, FinishReason::kLength);
-    return false;
-  }
-  r.next = id;
-  return true;
+  else
+    r.next = id;
 }
 
 void Engine::loop() {
@@ -277,12 +257,8 @@ void Engine::loop() {
   std::vector<BatchSequence *> seqs;
   std::vector<int32_t> tokens;
   std::vector<Running *> batch;
-  auto fail = [&](Running &r, const Status &status) {
-    JobEvent event;
-    event.kind = JobEvent::Kind::kError;
-    event.error = status.message();
-    event.choice = r.choice;
-    r.job->push(std::move(event));
+  auto fail = [](Running &r, const Status &status) {
+    r.job->fail(r.choice, status.message());
     r.done = true;
   };
   for (;;) {

@@ -105,6 +105,8 @@ public:
 private:
   friend class Engine;
   void push(JobEvent event);
+  /// Pushes a kError event for `choice`.
+  void fail(int choice, std::string message);
 
   std::mutex mutex_;
   std::condition_variable ready_;
@@ -170,9 +172,9 @@ private:
   void admit();
   /// Drops cancelled jobs; returns their reservations.
   void dropCancelled();
-  /// Draws the next token of `r` from `logits` and emits it; false when
-  /// the job finished (it is then removed by the caller).
-  bool accept(Running &r, const float *logits);
+  /// Draws the next token of `r` from `logits` and emits it; a finished
+  /// job is marked done (the loop then releases it).
+  void accept(Running &r, const float *logits);
   void finish(Running &r, FinishReason reason);
   void release(Running &r);
 

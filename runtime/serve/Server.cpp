@@ -190,8 +190,6 @@ struct Generation {
   bool finished = false;
 };
 
-std::string dumpSse(const nlohmann::json &value) { return sseEvent(value); }
-
 } // namespace
 
 /// httplib's server reading each connection through a RequestStream: a
@@ -358,7 +356,7 @@ struct Server::Handlers {
             ChoiceDelta role;
             role.index = i;
             role.role = true;
-            if (!send(dumpSse(streamChunk(gen->endpoint, gen->header, role))))
+            if (!send(sseEvent(streamChunk(gen->endpoint, gen->header, role))))
               return false;
           }
       }
@@ -366,16 +364,16 @@ struct Server::Handlers {
         ChoiceDelta delta = gen->consume(event);
         if (delta.reasoning.empty() && delta.content.empty() && delta.finishReason.empty())
           continue;
-        if (!send(dumpSse(streamChunk(gen->endpoint, gen->header, delta))))
+        if (!send(sseEvent(streamChunk(gen->endpoint, gen->header, delta))))
           return false;
       }
       if (!gen->allDone())
         return true;
       finishMetrics(*gen);
       if (!gen->error.empty() &&
-          !send(dumpSse(errorBody({500, gen->error, "server_error", "", ""}))))
+          !send(sseEvent(errorBody({500, gen->error, "server_error", "", ""}))))
         return false;
-      if (gen->includeUsage && !send(dumpSse(usageChunk(gen->endpoint, gen->header, gen->usage()))))
+      if (gen->includeUsage && !send(sseEvent(usageChunk(gen->endpoint, gen->header, gen->usage()))))
         return false;
       if (!send(std::string(kSseDone)))
         return false;
