@@ -322,6 +322,25 @@ private:
   const Row *row_[kGemvMaxTokens];
 };
 
+/// Every token's dot<R> of `row` (GemvRows) against `rows`, two tokens at a
+/// time (GemvRow::dot2: integer weights unpacked once per pair), handing
+/// use(t, sums) each token's R sums; the first token's dots prefetch `ahead`.
+template <int R, class Rows, class Use>
+inline void dotEachToken(const Rows &row, int64_t n, const auto *const *rows, const auto *srows,
+                         int64_t ahead, Use &&use) {
+  for (int64_t t = 0; t < n; t += 2) {
+    float sums[2][R];
+    int64_t prefetch = t == 0 ? ahead : 0;
+    if (t + 1 < n) {
+      row[t].template dot2<R>(row[t + 1], rows, sums[0], sums[1], srows, prefetch);
+      use(t, sums[0]), use(t + 1, sums[1]);
+    } else {
+      row[t].template dot<R>(rows, sums[0], srows, prefetch);
+      use(t, sums[0]);
+    }
+  }
+}
+
 /// Output rows per decode task: Exec::decodeTasksPerThread tasks per thread
 /// (one task on one thread), aligned to 16.
 inline int64_t gemvSpan(const Exec &ex, int64_t rows) {

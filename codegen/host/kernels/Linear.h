@@ -70,7 +70,7 @@ void linearGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, c
       }
       // The next 8 rows follow these; prefetch them only inside the span.
       int64_t ahead = r + 16 <= end ? 8 * rowBytes(WT, K) : 0;
-      auto store = [&](int64_t t, const float *sums) {
+      dotEachToken<8>(row, n, rows, srows, ahead, [&](int64_t t, const float *sums) {
         float *out = outs[s] + t * size[s];
         for (int64_t i = 0; i < 8 && r + i < end; ++i) {
           float y = sums[i];
@@ -78,18 +78,7 @@ void linearGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, c
             y += bias[off + r + i];
           out[r + i] = y;
         }
-      };
-      // Tokens in pairs: integer weights are unpacked once per pair.
-      for (int64_t t = 0; t < n; t += 2) {
-        float sums[2][8];
-        if (t + 1 < n) {
-          row[t].template dot2<8>(row[t + 1], rows, sums[0], sums[1], srows, t == 0 ? ahead : 0);
-          store(t, sums[0]), store(t + 1, sums[1]);
-        } else {
-          row[t].template dot<8>(rows, sums[0], srows, t == 0 ? ahead : 0);
-          store(t, sums[0]);
-        }
-      }
+      });
     }
   });
 }
@@ -110,18 +99,9 @@ void gatedGemv(const Exec &ex, const float *x, int64_t n, const WElem<WT> *w, co
         srows[i] = scalesOfRow<WT, K>(scales, j), srows[4 + i] = scalesOfRow<WT, K>(scales, I + j);
       }
       int64_t ahead = i0 + 8 <= end ? 4 * rowBytes(WT, K) : 0; // gate and up rows i0 + 4..
-      for (int64_t t = 0; t < n; t += 2) {
-        float sums[2][8];
-        const int64_t count = minI(4, end - i0);
-        if (t + 1 < n) {
-          row[t].template dot2<8>(row[t + 1], rows, sums[0], sums[1], srows, t == 0 ? ahead : 0);
-          siluMulRow(sums[0], sums[0] + 4, count, out + t * I + i0);
-          siluMulRow(sums[1], sums[1] + 4, count, out + (t + 1) * I + i0);
-        } else {
-          row[t].template dot<8>(rows, sums[0], srows, t == 0 ? ahead : 0);
-          siluMulRow(sums[0], sums[0] + 4, count, out + t * I + i0);
-        }
-      }
+      dotEachToken<8>(row, n, rows, srows, ahead, [&](int64_t t, const float *sums) {
+        siluMulRow(sums, sums + 4, minI(4, end - i0), out + t * I + i0);
+      });
     }
   });
 }
