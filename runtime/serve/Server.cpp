@@ -74,27 +74,35 @@ double secondsBetween(Clock::time_point a, Clock::time_point b) {
 /// One completion request while it runs: its job's events turned into each
 /// choice's reasoning and answer, counts and timings.
 struct Generation {
-  Generation(Endpoint endpoint, int choices, bool thinkPrefix, Metrics &metrics)
-      : endpoint(endpoint), choices(choices), deltas(choices), tokensSeen(choices, 0),
-        answerAt(choices, -1), sawReasoning(choices, false), completionTokens(choices, 0),
-        done(choices, false), lastToken(choices), sawToken(choices, false), metrics(metrics) {
-    for (int i = 0; i < choices; ++i)
-      splitters.emplace_back(thinkPrefix);
+  /// What one choice has received so far.
+  struct Choice {
+    explicit Choice(bool thinkPrefix) : splitter(thinkPrefix) {}
+    ReasoningSplitter splitter;
+    ChoiceDelta all;                 // everything so far
+    int64_t tokens = 0;              // generated tokens received
+    int64_t answerAt = -1;           // `tokens` when the answer began; -1: not yet
+    bool sawReasoning = false;       // any reasoning text
+    int64_t completionTokens = 0;    // from kDone (the end-of-sentence id included)
+    bool done = false;
+    Clock::time_point lastToken;     // when `tokens` last grew
+  };
+
+  Generation(Endpoint endpoint, int count, bool thinkPrefix, Metrics &metrics)
+      : endpoint(endpoint), metrics(metrics) {
+    for (int i = 0; i < count; ++i)
+      choices.emplace_back(thinkPrefix);
   }
 
   /// Adds `event` to its choice; returns the delta to stream (empty text
   /// and no finish reason: nothing to send).
   ChoiceDelta consume(const JobEvent &event) {
-    const int i = event.choice;
+    Choice &c = choices[event.choice];
     ChoiceDelta delta;
-    delta.index = i;
+    delta.index = event.choice;
     auto add = [&](const SplitText &text) {
-      if (endpoint == Endpoint::kChat) {
-        delta.reasoning += text.reasoning;
-        delta.content += text.answer;
-      } else {
-        delta.content += text.reasoning + text.answer;
-      }
+      c.sawReasoning = c.sawReasoning || !text.reasoning.empty();
+      delta.reasoning += text.reasoning;
+      delta.content += text.answer;
     };
     switch (event.kind) {
     case JobEvent::Kind::kToken:
@@ -102,50 +110,44 @@ struct Generation {
         if (!firstToken) {
           firstToken = true;
           metrics.timeToFirstToken(secondsBetween(start, event.at));
-        } else if (sawToken[i]) {
-          metrics.interTokenLatency(secondsBetween(lastToken[i], event.at));
+        } else if (c.tokens > 0) {
+          metrics.interTokenLatency(secondsBetween(c.lastToken, event.at));
         }
-        sawToken[i] = true;
-        lastToken[i] = event.at;
-        ++tokensSeen[i];
+        c.lastToken = event.at;
+        ++c.tokens;
       }
       if (endpoint == Endpoint::kChat) {
-        const bool wasInAnswer = splitters[i].inAnswer();
-        SplitText text = splitters[i].feed(event.text);
-        sawReasoning[i] = sawReasoning[i] || !text.reasoning.empty();
+        const bool wasInAnswer = c.splitter.inAnswer();
+        add(c.splitter.feed(event.text));
         // The reasoning tokens: those up to the one that closed the block.
-        if (!wasInAnswer && splitters[i].inAnswer())
-          answerAt[i] = tokensSeen[i];
-        add(text);
+        if (!wasInAnswer && c.splitter.inAnswer())
+          c.answerAt = c.tokens;
       } else {
         add(SplitText{"", event.text});
       }
       break;
     case JobEvent::Kind::kDone:
-      if (endpoint == Endpoint::kChat) {
-        SplitText text = splitters[i].finish();
-        sawReasoning[i] = sawReasoning[i] || !text.reasoning.empty();
-        add(text);
-      }
+      if (endpoint == Endpoint::kChat)
+        add(c.splitter.finish());
       delta.finishReason = finishName(event.finish);
-      completionTokens[i] = event.completionTokens;
-      done[i] = true;
+      c.completionTokens = event.completionTokens;
+      c.done = true;
       break;
     case JobEvent::Kind::kError:
       error = event.error;
-      done[i] = true;
+      c.done = true;
       break;
     }
-    deltas[i].reasoning += delta.reasoning;
-    deltas[i].content += delta.content;
+    c.all.reasoning += delta.reasoning;
+    c.all.content += delta.content;
     if (!delta.finishReason.empty())
-      deltas[i].finishReason = delta.finishReason;
+      c.all.finishReason = delta.finishReason;
     return delta;
   }
 
   bool allDone() const {
-    for (bool d : done)
-      if (!d)
+    for (const Choice &c : choices)
+      if (!c.done)
         return false;
     return true;
   }
@@ -153,34 +155,23 @@ struct Generation {
   Usage usage() const {
     Usage u;
     u.promptTokens = promptTokens;
-    for (int i = 0; i < choices; ++i) {
-      u.completionTokens += completionTokens[i];
+    for (const Choice &c : choices) {
+      u.completionTokens += c.completionTokens;
       // No reasoning text: none (the model answered at once, or without
       // the think prefix never opened a block); else the tokens before the
       // answer, or all of them when it never came.
-      int64_t reasoning = !sawReasoning[i] ? 0
-                          : answerAt[i] >= 0 ? answerAt[i]
-                                             : completionTokens[i];
-      u.reasoningTokens += std::min(reasoning, completionTokens[i]);
+      int64_t reasoning = !c.sawReasoning ? 0 : c.answerAt >= 0 ? c.answerAt : c.completionTokens;
+      u.reasoningTokens += std::min(reasoning, c.completionTokens);
     }
     return u;
   }
 
   Endpoint endpoint;
-  int choices;
+  std::vector<Choice> choices;
   ResponseHeader header;
   std::shared_ptr<Job> job;
   int64_t promptTokens = 0;
   Clock::time_point start = Clock::now();
-  std::vector<ReasoningSplitter> splitters;
-  std::vector<ChoiceDelta> deltas; // everything so far, per choice
-  std::vector<int64_t> tokensSeen; // generated tokens received, per choice
-  std::vector<int64_t> answerAt;   // tokensSeen when the answer began; -1: not yet
-  std::vector<bool> sawReasoning;  // any reasoning text
-  std::vector<int64_t> completionTokens;
-  std::vector<bool> done;
-  std::vector<Clock::time_point> lastToken;
-  std::vector<bool> sawToken;
   bool firstToken = false;
   std::string error;
   Metrics &metrics;
@@ -326,8 +317,8 @@ struct Server::Handlers {
     if (!gen->error.empty())
       return sendError(res, {500, gen->error, "server_error", "", ""});
     std::vector<Choice> out;
-    for (const ChoiceDelta &d : gen->deltas)
-      out.push_back({d.reasoning, d.content, d.finishReason});
+    for (const Generation::Choice &c : gen->choices)
+      out.push_back({c.all.reasoning, c.all.content, c.all.finishReason});
     sendJson(res, completionResponse(endpoint, gen->header, out, gen->usage()));
   }
 
@@ -352,7 +343,7 @@ struct Server::Handlers {
       if (!gen->started) {
         gen->started = true;
         if (gen->endpoint == Endpoint::kChat)
-          for (int i = 0; i < gen->choices; ++i) {
+          for (int i = 0; i < static_cast<int>(gen->choices.size()); ++i) {
             ChoiceDelta role;
             role.index = i;
             role.role = true;
