@@ -8,10 +8,15 @@
 // read once per call (per chunk of kMoeTokenChunk tokens), not per token:
 //   1. (serial) a counting sort of the (token, k) assignments by expert:
 //      "slots", ordered by expert, then token, then k;
-//   2. tasks = active experts x tiles of 8 intermediate rows (8 gate + 8 up
+//   2. units = active experts x tiles of 8 intermediate rows (8 gate + 8 up
 //      weight rows): h[slot, I] = silu(gate x) * (up x) for the expert's slots;
-//   3. tasks = tiles of 16 rows of Hd: out[t, tile] = sum over the active
+//   3. units = tiles of 16 rows of Hd: out[t, tile] = sum over the active
 //      experts in ascending order of w[slot] * (h[slot] . down_e rows).
+// In prefill each unit is a task. In decode and short steps a task is a
+// range of consecutive units (Exec::decodeTasksPerThread per thread), and
+// step 3's reads each expert's rows for its whole range before the next
+// expert's, so that each thread streams rows in order and prefetches into
+// its own cache.
 // One task owns each output element, and its sum order is fixed by the
 // routing alone, so results are the same bits for any thread count. An
 // expert with a single slot (every expert in a decode step), and every
@@ -153,6 +158,23 @@ namespace detail {
 /// active experts' weights once.
 constexpr int64_t kMoeTokenChunk = 1024;
 
+/// Runs unit(u) for u in [0, units): one task per unit, or, in decode and
+/// short steps (`ranges`), Exec::decodeTasksPerThread tasks per thread over
+/// consecutive units, so that each thread streams its weight rows in order
+/// and prefetches into its own cache.
+template <class F>
+void runUnits(const Exec &ex, int64_t units, bool ranges, F &&unit) {
+  if (!ranges) {
+    ex.run(units, unit);
+    return;
+  }
+  const int64_t per = ceilDiv(units, ex.taskCount(units, ex.decodeTasksPerThread));
+  ex.run(ceilDiv(units, per), [&](int64_t task) {
+    for (int64_t u = task * per, end = minI(units, u + per); u < end; ++u)
+      unit(u);
+  });
+}
+
 /// One chunk of moeExperts (see the file comment); out rows [0, n).
 template <int64_t E, int64_t TopK, int64_t Hd, int64_t I, WType WT, bool kQuantAct>
 void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, const float *weights,
@@ -241,10 +263,10 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   }
 #endif
 
-  // 2. h = silu(gate x) * (up x), per (active expert, 8 rows of I).
+  // 2. h = silu(gate x) * (up x), per unit (active expert, 8 rows of I).
   constexpr int64_t Half = kTileRows / 2, tilesI = ceilDiv(I, Half);
-  ex.run(nActive * tilesI, [&](int64_t task) {
-    const int64_t e = active[task / tilesI], i0 = (task % tilesI) * Half;
+  auto gateUpUnit = [&](int64_t unit) {
+    const int64_t e = active[unit / tilesI], i0 = (unit % tilesI) * Half;
     const int64_t count = minI(I - i0, Half), s0 = offset[e], cnt = offset[e + 1] - s0;
     const WElem<WT> *rows[kTileRows]; // 8 gate rows, then the 8 matching up rows
     const ScaleElem<WT> *srows[kTileRows];
@@ -299,7 +321,8 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
         siluMulRow(acc + j * kTileRows, acc + j * kTileRows + Half, count,
                    h + (s0 + b0 + j) * I + i0);
     }
-  });
+  };
+  runUnits(ex, nActive * tilesI, gemvSlots, gateUpUnit);
 
   if constexpr (kQuantAct)
     quantizeF8Blocks<I>(ex, h, slots, h);
@@ -322,64 +345,96 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   }
 #endif
 
-  // 3. out = sum_e w * (h . down_e^T), per 16 rows of Hd, experts ascending.
+  // 3. out = sum_e w * (h . down_e^T), per 16 rows of Hd (a tile), experts
+  // ascending for every element. downTile adds active expert a's share to
+  // one tile; `ahead` is the byte distance from its rows to the rows read
+  // next (GEMV slots prefetch them).
   constexpr int64_t tilesH = ceilDiv(Hd, kTileRows);
-  ex.run(tilesH, [&](int64_t task) {
-    const int64_t r0 = task * kTileRows, count = minI(Hd - r0, kTileRows);
-    for (int64_t t = 0; t < n; ++t)
-      for (int64_t r = 0; r < count; ++r)
-        out[t * Hd + r0 + r] = 0.0f;
+  auto downTile = [&](int64_t a, int64_t tile, [[maybe_unused]] int64_t ahead) {
+    const int64_t r0 = tile * kTileRows, count = minI(Hd - r0, kTileRows);
+    const int64_t e = active[a], s0 = offset[e], cnt = offset[e + 1] - s0;
     alignas(64) float acc[kTokenBlock * kTileRows];
-    for (int64_t a = 0; a < nActive; ++a) {
-      const int64_t e = active[a], s0 = offset[e], cnt = offset[e + 1] - s0;
-      const WElem<WT> *rows[kTileRows];
-      const ScaleElem<WT> *srows[kTileRows];
-      for (int64_t r = 0; r < kTileRows; ++r) {
-        int64_t j = e * Hd + r0 + minI(r, count - 1);
-        rows[r] = weightRow<WT, I>(down, j);
-        srows[r] = scalesOfRow<WT, I>(dnScales, j);
-      }
-      auto accumulate = [&](int64_t sFirst, int64_t nb) {
-        for (int64_t j = 0; j < nb; ++j) {
-          float wgt = slotWeight[sFirst + j];
-          float *o = out + int64_t(slotToken[sFirst + j]) * Hd + r0;
-          for (int64_t r = 0; r < count; ++r)
-            o[r] += wgt * acc[j * kTileRows + r];
-        }
-      };
-      if (cnt == 1 || gemvSlots) {
-        // A GEMV per slot; the first prefetches the same rows of the next
-        // active expert, read next.
-        for (int64_t slot = s0; slot < s0 + cnt; ++slot) {
-#if defined(R1HK_HAS_VNNI)
-          if constexpr (kVnniDown) {
-            if (hVnni) {
-              int64_t ahead = a + 1 < nActive && slot == s0
-                                  ? (active[a + 1] - e) * Hd * rowBytes(WT, I)
-                                  : 0;
-              gemvDotVnni<I, WT, 8>(rows, srows, hVnni[slot], acc, ahead);
-              if (count > 8)
-                gemvDotVnni<I, WT, 8>(rows + 8, srows + 8, hVnni[slot], acc + 8, ahead);
-              accumulate(slot, 1);
-              continue;
-            }
-          }
-#endif
-          gemvDotW<I, WT, 8>(rows, srows, h + slot * I, acc);
-          if (count > 8)
-            gemvDotW<I, WT, 8>(rows + 8, srows + 8, h + slot * I, acc + 8);
-          accumulate(slot, 1);
-        }
-        continue;
-      }
-      for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
-        int64_t nb = minI(kTokenBlock, cnt - b0);
-        expertTile<I, WT>(onAmx(cnt) ? hs + (s0 + b0) * IP : nullptr, nb,
-                          [&](int64_t j) { return h + (s0 + b0 + j) * I; }, rows, srows, acc);
-        accumulate(s0 + b0, nb);
-      }
+    const WElem<WT> *rows[kTileRows];
+    const ScaleElem<WT> *srows[kTileRows];
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      int64_t j = e * Hd + r0 + minI(r, count - 1);
+      rows[r] = weightRow<WT, I>(down, j);
+      srows[r] = scalesOfRow<WT, I>(dnScales, j);
     }
-  });
+    auto accumulate = [&](int64_t sFirst, int64_t nb) {
+      for (int64_t j = 0; j < nb; ++j) {
+        float wgt = slotWeight[sFirst + j];
+        float *o = out + int64_t(slotToken[sFirst + j]) * Hd + r0;
+        for (int64_t r = 0; r < count; ++r)
+          o[r] += wgt * acc[j * kTileRows + r];
+      }
+    };
+    if (cnt == 1 || gemvSlots) {
+      // A GEMV per slot; the first prefetches the rows read next, the
+      // others find these in cache.
+      for (int64_t slot = s0; slot < s0 + cnt; ++slot) {
+#if defined(R1HK_HAS_VNNI)
+        if constexpr (kVnniDown) {
+          if (hVnni) {
+            const int64_t prefetch = slot == s0 ? ahead : 0;
+            gemvDotVnni<I, WT, 8>(rows, srows, hVnni[slot], acc, prefetch);
+            if (count > 8)
+              gemvDotVnni<I, WT, 8>(rows + 8, srows + 8, hVnni[slot], acc + 8, prefetch);
+            accumulate(slot, 1);
+            continue;
+          }
+        }
+#endif
+        gemvDotW<I, WT, 8>(rows, srows, h + slot * I, acc);
+        if (count > 8)
+          gemvDotW<I, WT, 8>(rows + 8, srows + 8, h + slot * I, acc + 8);
+        accumulate(slot, 1);
+      }
+      return;
+    }
+    for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
+      int64_t nb = minI(kTokenBlock, cnt - b0);
+      expertTile<I, WT>(onAmx(cnt) ? hs + (s0 + b0) * IP : nullptr, nb,
+                        [&](int64_t j) { return h + (s0 + b0 + j) * I; }, rows, srows, acc);
+      accumulate(s0 + b0, nb);
+    }
+  };
+  auto zeroTiles = [&](int64_t tile0, int64_t tile1) {
+    const int64_t r0 = tile0 * kTileRows, r1 = minI(Hd, tile1 * kTileRows);
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = r0; r < r1; ++r)
+        out[t * Hd + r] = 0.0f;
+  };
+  if (gemvSlots) {
+    // Decode and short steps: a few tasks per thread, each a range of tiles
+    // read expert by expert, so that every thread streams each expert's
+    // rows in order and its prefetches land in its own cache (one task per
+    // tile, taken by either thread in turn, broke both).
+    const int64_t per = ceilDiv(tilesH, ex.taskCount(tilesH, ex.decodeTasksPerThread));
+    ex.run(ceilDiv(tilesH, per), [&](int64_t task) {
+      const int64_t tile0 = task * per, tile1 = minI(tilesH, tile0 + per);
+      zeroTiles(tile0, tile1);
+      for (int64_t a = 0; a < nActive; ++a)
+        for (int64_t tile = tile0; tile < tile1; ++tile) {
+          // Next: this expert's next tile, else the next expert's first.
+          int64_t next = tile + 1 < tile1 ? active[a] * Hd + (tile + 1) * kTileRows
+                         : a + 1 < nActive ? active[a + 1] * Hd + tile0 * kTileRows
+                                           : -1;
+          int64_t ahead = next < 0 ? 0 : (next - (active[a] * Hd + tile * kTileRows)) *
+                                             rowBytes(WT, I);
+          downTile(a, tile, ahead);
+        }
+    });
+  } else {
+    // Prefill: a task per tile, every expert's rows for it in turn; an
+    // expert with one slot prefetches the next expert's.
+    ex.run(tilesH, [&](int64_t tile) {
+      zeroTiles(tile, tile + 1);
+      for (int64_t a = 0; a < nActive; ++a)
+        downTile(a, tile,
+                 a + 1 < nActive ? (active[a + 1] - active[a]) * Hd * rowBytes(WT, I) : 0);
+    });
+  }
 }
 
 } // namespace detail
