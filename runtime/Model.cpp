@@ -4,6 +4,9 @@
 
 #include "runtime/CpuFeatures.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace r1::runtime {
 
 Result<std::unique_ptr<Model>> Model::load(const std::string &path,
@@ -47,9 +50,27 @@ Result<std::unique_ptr<Model>> Model::load(const std::string &path,
                             m.codeSection + "\", which the artifact does not have");
   if (Status s = checkWeightsFit(m, weights->bytes, path); !s.ok())
     return s;
+  // The weights in place, or copied into huge pages (WeightPlacement.h).
+  Result<WeightPlacement> placement = decideWeightPlacement(
+      options.weights, weights->bytes,
+      options.memoryFacts ? *options.memoryFacts : readMemoryFacts(), path);
+  if (!placement.ok())
+    return placement.status();
+  const unsigned char *base = weights->data;
+  if (*placement == WeightPlacement::Memory) {
+    int threads = options.copyThreads > 0 ? options.copyThreads
+                                          : int(std::max(1u, std::thread::hardware_concurrency()));
+    Result<std::unique_ptr<ResidentWeights>> copy =
+        ResidentWeights::read(path, weights->offset, weights->bytes, threads);
+    if (!copy.ok())
+      return copy.status();
+    model->resident_ = std::move(*copy);
+    base = model->resident_->data();
+  }
+  model->placement_ = *placement;
   model->weights_.reserve(m.weights.size());
   for (const ManifestWeight &w : m.weights)
-    model->weights_.push_back(weights->data + w.offset);
+    model->weights_.push_back(base + w.offset);
 
   // Always hashed: a flipped bit in code is worse than one in a weight.
   if (Status s = reader.verifySection(*code); !s.ok())

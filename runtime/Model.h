@@ -15,6 +15,7 @@
 #include "runtime/CodeLoader.h"
 #include "runtime/Manifest.h"
 #include "runtime/Status.h"
+#include "runtime/WeightPlacement.h"
 #include "runtime/cuda/CudaBackend.h"
 
 #include <memory>
@@ -32,6 +33,13 @@ struct ModelLoadOptions {
   /// --device emulated). Host artifacts ignore it... unless Emulated, which
   /// is an error for them.
   CudaDeviceChoice cudaDevice = CudaDeviceChoice::Gpu;
+  /// Where a host artifact's weights live (WeightPlacement.h; r1run
+  /// --weights). CUDA artifacts upload theirs and ignore it.
+  WeightPlacement weights = WeightPlacement::Auto;
+  /// Threads that copy the weights into memory; 0: every CPU.
+  int copyThreads = 0;
+  /// What Auto decides from; nullopt: this machine's (readMemoryFacts).
+  std::optional<MemoryFacts> memoryFacts;
 };
 
 class Model {
@@ -41,8 +49,11 @@ public:
 
   const ArtifactReader &artifact() const { return *artifact_; }
   const ModelManifest &manifest() const { return manifest_; }
-  /// weights()[i] is the manifest's weights[i], 64-byte aligned in the mapping.
+  /// weights()[i] is the manifest's weights[i], 64-byte aligned in the
+  /// mapping or its copy in memory.
   const void *const *weights() const { return weights_.data(); }
+  /// Host artifacts: Mapped or Memory, what the load decided.
+  WeightPlacement weightPlacement() const { return placement_; }
   /// Host artifacts: the entry points of the compiled code.
   r1_step_fn prefill() const { return code_->prefill(); }
   r1_step_fn decode() const { return code_->decode(); }
@@ -62,6 +73,8 @@ private:
   std::unique_ptr<ArtifactReader> artifact_;
   ModelManifest manifest_;
   std::vector<const void *> weights_;
+  WeightPlacement placement_ = WeightPlacement::Mapped;
+  std::unique_ptr<ResidentWeights> resident_; // the copy, with Memory
   std::unique_ptr<LoadedCode> code_;
   std::unique_ptr<CudaModel> cuda_;
 };

@@ -44,6 +44,7 @@ struct BenchArgs {
   int repeat = 5;
   int threads = 0;
   std::string device = "gpu";
+  std::string weights = "auto";
   std::string precision = "default";
   int64_t ctx = 0;
   bool probe = true;
@@ -101,7 +102,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 int runBench(const BenchArgs &args) {
   // --json: the summary object alone, for scripts (bench/cpu.sh).
   bool quiet = args.json;
-  Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions(args.device));
+  Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions(args.device, args.weights));
   if (!model.ok())
     return report(model.status());
   const ModelManifest &m = (*model)->manifest();
@@ -156,10 +157,11 @@ int runBench(const BenchArgs &args) {
   int64_t firstStep = std::min(args.promptTokens, session.chunkTokens());
   bool amx = prefillUsesAmx(m, precision) && firstStep >= tuning.amx_min_tokens &&
              firstStep > tuning.gemv_max_tokens;
-  say(quiet, "r1run bench: %s, %d threads, precision %s%s, prompt %lld tokens, %lld generated, "
-              "%d repeats\n",
+  say(quiet, "r1run bench: %s, %d threads, precision %s%s, weights %s, prompt %lld tokens, "
+              "%lld generated, %d repeats\n",
               args.artifact.c_str(), session.threads(), args.precision.c_str(),
-              amx ? " (prefill on AMX tiles)" : "", static_cast<long long>(args.promptTokens),
+              amx ? " (prefill on AMX tiles)" : "", weightsWhere(**model),
+              static_cast<long long>(args.promptTokens),
               static_cast<long long>(args.genTokens), args.repeat);
   if (m.targetKind == "host")
     say(quiet, "tuning: %s%s%s\n",
@@ -213,6 +215,7 @@ int runBench(const BenchArgs &args) {
                             {"threads", session.threads()},
                             {"precision", args.precision},
                             {"amx", amx},
+                            {"weights", weightsWhere(**model)},
                             {"tuned", args.tuning && !m.tunedOn.empty()},
                             {"tuning_overrides", args.tuningOverrides.empty()
                                                      ? nlohmann::json()
@@ -252,6 +255,7 @@ CommandRunner addBenchCommand(CLI::App &app) {
       ->option_text("N")
       ->check(CLI::Range(1, 1000000));
   addDeviceOption(*bench, args->device);
+  addWeightsOption(*bench, args->weights);
   bench->add_option("--threads", args->threads, "Threads (default: every CPU this process may use)")
       ->option_text("N")
       ->check(CLI::Range(1, 4096));

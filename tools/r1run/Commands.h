@@ -49,8 +49,14 @@ r1_precision parsePrecision(const std::string &name);
 
 /// Adds --device gpu|emulated (where a CUDA artifact runs) to `command`.
 void addDeviceOption(CLI::App &command, std::string &device);
-/// The load options for --device's value.
-r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device);
+/// Adds --weights auto|mapped|memory (where a host artifact's weights live).
+void addWeightsOption(CLI::App &command, std::string &weights);
+/// Where a loaded model's weights are: "memory" or "mapped" (host), "device"
+/// (CUDA).
+const char *weightsWhere(const r1::runtime::Model &model);
+/// The load options for --device's and --weights' values.
+r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device,
+                                               const std::string &weights);
 
 /// Applies "knob=value,..." (r1_tuning's fields by their manifest names,
 /// values 1..2^20, gemv_max_tokens 1..16) to `tuning`; false and `error` set

@@ -144,10 +144,31 @@ void addDeviceOption(CLI::App &command, std::string &device) {
       ->default_str("gpu");
 }
 
-r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device) {
+void addWeightsOption(CLI::App &command, std::string &weights) {
+  command
+      .add_option("--weights", weights,
+                  "Where a host artifact's weights live: memory (copied at load into 2 MiB\n"
+                  "huge pages: faster decode, the weights' size in RAM), mapped (used in place\n"
+                  "in the file mapping: no copy, pages read on first touch) or auto (memory\n"
+                  "when they fit in available RAM with a reserve, else mapped)")
+      ->check(CLI::IsMember({"auto", "mapped", "memory"}))
+      ->option_text("auto|mapped|memory")
+      ->default_str("auto");
+}
+
+const char *weightsWhere(const r1::runtime::Model &model) {
+  if (model.cuda())
+    return "device";
+  return r1::runtime::weightPlacementName(model.weightPlacement());
+}
+
+r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device,
+                                               const std::string &weights) {
   r1::runtime::ModelLoadOptions options;
   if (device == "emulated")
     options.cudaDevice = r1::runtime::CudaDeviceChoice::Emulated;
+  options.weights = r1::runtime::parseWeightPlacement(weights).value_or(
+      r1::runtime::WeightPlacement::Auto);
   return options;
 }
 

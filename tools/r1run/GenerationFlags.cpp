@@ -53,6 +53,7 @@ void addGenerationFlags(CLI::App &command, GenerationFlags &f) {
       ->option_text("N")
       ->check(CLI::Range(int64_t(1), kMaxCount));
   addDeviceOption(command, f.device);
+  addWeightsOption(command, f.weights);
   command.add_option("--threads", f.threads, "Threads (default: every CPU this process may use)")
       ->option_text("N")
       ->check(CLI::Range(1, 4096));
@@ -72,7 +73,7 @@ void addGenerationFlags(CLI::App &command, GenerationFlags &f) {
 r1::runtime::Result<ChatModel> loadChatModel(const GenerationFlags &f) {
   using namespace r1::runtime;
   ChatModel loaded;
-  Result<std::unique_ptr<Model>> model = Model::load(f.artifact, modelLoadOptions(f.device));
+  Result<std::unique_ptr<Model>> model = Model::load(f.artifact, modelLoadOptions(f.device, f.weights));
   if (!model.ok())
     return model.status();
   loaded.model = std::move(*model);

@@ -30,6 +30,7 @@ struct GenerationFlags {
   int64_t ctx = 0;
   int threads = 0;
   std::string device = "gpu";
+  std::string weights = "auto";
   std::string precision = "default";
   /// CUDA artifacts: "device" (the sampler kernel) or "host".
   std::string sampleOn = "device";

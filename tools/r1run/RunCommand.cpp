@@ -29,6 +29,7 @@ struct RunArgs {
   int64_t ctx = 0;
   int threads = 0;
   std::string device = "gpu";
+  std::string weights = "auto";
   bool verify = false;
   bool ignoreEos = false;
   CLI::Option *tokensOption = nullptr;
@@ -138,7 +139,7 @@ int runPrompt(RunArgs &args) {
     if (Status s = logitsFile.open(args.dumpLogits); !s.ok())
       return report(s);
 
-  Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions(args.device));
+  Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions(args.device, args.weights));
   if (!model.ok())
     return report(model.status());
   const ModelManifest &m = (*model)->manifest();
@@ -224,6 +225,7 @@ CommandRunner addRunCommand(CLI::App &app) {
       ->option_text("N")
       ->check(CLI::Range(int64_t(1), kMaxCount));
   addDeviceOption(app, args->device);
+  addWeightsOption(app, args->weights);
   app.add_option("--threads", args->threads, "Threads (default: every CPU this process may use)")
       ->option_text("N")
       ->check(CLI::Range(1, 4096));

@@ -45,6 +45,7 @@ struct ServeArgs {
   int64_t maxBodyBytes = 8 << 20;
   int readTimeout = 10;
   std::string precision = "default";
+  std::string weights = "auto";
   bool noThinkPrefix = false;
   bool quiet = false;
 };
@@ -98,7 +99,7 @@ int runServe(ServeArgs &args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN); // a client gone mid-write is a failed write, not a signal
 
-  Result<std::unique_ptr<Model>> model = Model::load(args.artifact);
+  Result<std::unique_ptr<Model>> model = Model::load(args.artifact, modelLoadOptions("gpu", args.weights));
   if (!model.ok())
     return report(model.status());
   Result<Tokenizer> tokenizer = loadTokenizer(args.artifact);
@@ -200,6 +201,7 @@ CommandRunner addServeCommand(CLI::App &app) {
       ->option_text("N");
   command->add_option("--threads", args->threads, "Threads of the model's steps (default: all CPUs)")
       ->option_text("N");
+  addWeightsOption(*command, args->weights);
   command->add_option("--max-batch", args->maxBatch,
                       "Sequences generated together (default 16)")
       ->option_text("N");
