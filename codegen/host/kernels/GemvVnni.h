@@ -11,8 +11,14 @@
 //
 // vpdpbusd multiplies unsigned by signed bytes, so the weights enter as
 // unsigned codes: int8 q + 128 (one xor), int4's stored nibble q + 8 as is.
-// The offsets come back out per lane: corr = offset x (sum of the lane's four
-// activation codes), prepared with the row.
+// The offsets come back out per lane: -offset x (sum of the lane's four
+// activation codes), prepared with the row, is the accumulator vpdpbusd
+// starts from, so the exact integer sum needs no subtraction.
+//
+// Weight scales (f16, one per group of 32) are converted 16 at a time per
+// row, once per 8 int8 or 4 int4 blocks, and each block takes its lanes'
+// scales from them with one permute; the per-block load and conversion cost
+// about as much as the multiply-add itself (VnniScaleRun below).
 //
 // Blocks are 64 codes for int8 (one 64-byte load) and 128 for int4 (64 bytes:
 // the low nibbles are elements 0, 2, .., 126, the high ones 1, 3, .., 127),
@@ -55,7 +61,7 @@ constexpr bool kUsesVnni =
 /// activation scale (all K / 4 long but q).
 struct VnniRow {
   const int8_t *q = nullptr;
-  const int32_t *corr = nullptr;
+  const int32_t *negCorr = nullptr; // -offset x the lane's code sum
   const float *sx = nullptr;
 };
 
@@ -102,7 +108,7 @@ inline VnniRow stageRowVnni(const float *x, uint8_t *buffer) {
         if constexpr (wBits(WT) == 4)
           sum += out[64 + 4 * l + t];
       }
-      corr[16 * j + l] = offset * sum;
+      corr[16 * j + l] = -offset * sum;
       sx[16 * j + l] = blockScale[(B * j + l * (B / 16)) / 32];
     }
   }
@@ -133,6 +139,67 @@ inline __m512 vnniGroupScales(const uint16_t *scales, int64_t j) {
   }
 }
 
+/// The weight scales of R rows for blocks [j0, j0 + C), C blocks of one
+/// run: where a group is narrower than a block, the run's C x (B / G) <= 16
+/// scales of each row are loaded and converted once (a masked load when
+/// fewer than 16, never past the row's scales) and block j0 + jj takes its
+/// lanes' from them with one permute; otherwise vnniGroupScales per block.
+/// Either way the same f32 values as vnniGroupScales.
+template <WType WT, int R, int64_t C>
+struct VnniScaleRun {
+  static constexpr int64_t B = kVnniBlock<WT>, G = wGroup(WT);
+  static constexpr bool kShared = G < B;
+  /// Blocks per run: 16 scales' worth, or 1 when each block has one scale.
+  static constexpr int64_t kBlocks = kShared ? 16 / (B / G) : 1;
+  const uint16_t *const *srows;
+  int64_t j0;
+  __m512 sc[R];
+
+  VnniScaleRun(const uint16_t *const *srows_, int64_t j0_) : srows(srows_), j0(j0_) {
+    if constexpr (kShared) {
+      constexpr int64_t count = C * (B / G);
+      static_assert(count <= 16);
+      R1HK_UNROLL
+      for (int r = 0; r < R; ++r) {
+        const uint16_t *p = srows[r] + j0 * (B / G);
+        __m256i h;
+        if constexpr (count == 16)
+          h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+        else
+          h = _mm256_maskz_loadu_epi16(__mmask16((1u << count) - 1), p);
+        sc[r] = _mm512_cvtph_ps(h);
+      }
+    }
+  }
+  /// Row r's scales for block j0 + jj.
+  __m512 operator()(int r, int64_t jj) const {
+    if constexpr (kShared) {
+      constexpr int64_t perLane = B / 16;
+      const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+      const __m512i group = _mm512_add_epi32(
+          _mm512_set1_epi32(int32_t(jj * (B / G))),
+          _mm512_srli_epi32(_mm512_mullo_epi32(lane, _mm512_set1_epi32(perLane)),
+                            std::countr_zero(uint64_t(G))));
+      return _mm512_permutexvar_ps(group, sc[r]);
+    } else {
+      return vnniGroupScales<WT>(srows[r], j0 + jj);
+    }
+  }
+};
+
+/// Calls run.template operator()<C>(j0) over the K / B blocks in runs of
+/// VnniScaleRun's kBlocks (C a compile-time count; the last run shorter).
+template <int64_t K, WType WT, class Run>
+inline void forVnniRuns(Run &&run) {
+  constexpr int64_t blocks = K / kVnniBlock<WT>;
+  constexpr int64_t C = VnniScaleRun<WT, 1, 1>::kBlocks;
+  int64_t j0 = 0;
+  for (; j0 + C <= blocks; j0 += C)
+    run.template operator()<C>(j0);
+  if constexpr (blocks % C != 0)
+    run.template operator()<blocks % C>(j0);
+}
+
 /// sums[r] = x . (rows[r] * scales) over K integer codes, x staged by
 /// stageRowVnni. `ahead`: bytes from a row to the same row of the next block
 /// of rows (0: no prefetch).
@@ -145,27 +212,32 @@ inline void gemvDotVnni(const uint8_t *const *rows, const uint16_t *const *srows
   for (int r = 0; r < R; ++r)
     a[r] = _mm512_setzero_ps();
   const __m512i nibble = _mm512_set1_epi8(0x0f), sign = _mm512_set1_epi8(char(0x80));
-  for (int64_t j = 0; j < K / B; ++j) {
-    const __m512i corr = _mm512_loadu_si512(x.corr + 16 * j);
-    const __m512 sx = _mm512_loadu_ps(x.sx + 16 * j);
-    const __m512i x0 = _mm512_loadu_si512(x.q + B * j);
+  forVnniRuns<K, WT>([&]<int64_t C>(int64_t j0) {
+    const VnniScaleRun<WT, R, C> scales(srows, j0);
     R1HK_UNROLL
-    for (int r = 0; r < R; ++r) {
-      if (ahead)
-        _mm_prefetch(reinterpret_cast<const char *>(rows[r] + ahead + 64 * j), _MM_HINT_T0);
-      const __m512i w = _mm512_loadu_si512(rows[r] + 64 * j);
-      __m512i sum;
-      if constexpr (wBits(WT) == 8) {
-        sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(w, sign), x0);
-      } else {
-        const __m512i x1 = _mm512_loadu_si512(x.q + B * j + 64);
-        sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(w, nibble), x0);
-        sum = _mm512_dpbusd_epi32(sum, _mm512_and_si512(_mm512_srli_epi16(w, 4), nibble), x1);
+    for (int64_t jj = 0; jj < C; ++jj) {
+      const int64_t j = j0 + jj;
+      const __m512i negCorr = _mm512_loadu_si512(x.negCorr + 16 * j);
+      const __m512 sx = _mm512_loadu_ps(x.sx + 16 * j);
+      const __m512i x0 = _mm512_loadu_si512(x.q + B * j);
+      R1HK_UNROLL
+      for (int r = 0; r < R; ++r) {
+        if (ahead)
+          _mm_prefetch(reinterpret_cast<const char *>(rows[r] + ahead + 64 * j), _MM_HINT_T0);
+        const __m512i w = _mm512_loadu_si512(rows[r] + 64 * j);
+        __m512i sum;
+        if constexpr (wBits(WT) == 8) {
+          sum = _mm512_dpbusd_epi32(negCorr, _mm512_xor_si512(w, sign), x0);
+        } else {
+          const __m512i x1 = _mm512_loadu_si512(x.q + B * j + 64);
+          sum = _mm512_dpbusd_epi32(negCorr, _mm512_and_si512(w, nibble), x0);
+          sum = _mm512_dpbusd_epi32(sum, _mm512_and_si512(_mm512_srli_epi16(w, 4), nibble), x1);
+        }
+        const __m512 scale = _mm512_mul_ps(scales(r, jj), sx);
+        a[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, a[r]);
       }
-      const __m512 scale = _mm512_mul_ps(vnniGroupScales<WT>(srows[r], j), sx);
-      a[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(sum, corr)), scale, a[r]);
     }
-  }
+  });
   R1HK_UNROLL
   for (int r = 0; r < R; r += 4)
     Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums + r);
@@ -187,35 +259,38 @@ inline void gemvDotVnni2(const uint8_t *const *rows, const uint16_t *const *srow
   for (int r = 0; r < R; ++r)
     a[r] = _mm512_setzero_ps(), b[r] = _mm512_setzero_ps();
   const __m512i nibble = _mm512_set1_epi8(0x0f), sign = _mm512_set1_epi8(char(0x80));
-  for (int64_t j = 0; j < K / B; ++j) {
-    const __m512i xcorr = _mm512_loadu_si512(x.corr + 16 * j);
-    const __m512i ycorr = _mm512_loadu_si512(y.corr + 16 * j);
-    const __m512 xs = _mm512_loadu_ps(x.sx + 16 * j), ys = _mm512_loadu_ps(y.sx + 16 * j);
+  forVnniRuns<K, WT>([&]<int64_t C>(int64_t j0) {
+    const VnniScaleRun<WT, R, C> scales(srows, j0);
     R1HK_UNROLL
-    for (int r = 0; r < R; ++r) {
-      if (ahead)
-        _mm_prefetch(reinterpret_cast<const char *>(rows[r] + ahead + 64 * j), _MM_HINT_T0);
-      const __m512i w = _mm512_loadu_si512(rows[r] + 64 * j);
-      __m512i xsum, ysum;
-      if constexpr (wBits(WT) == 8) {
-        const __m512i u = _mm512_xor_si512(w, sign);
-        xsum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, _mm512_loadu_si512(x.q + B * j));
-        ysum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, _mm512_loadu_si512(y.q + B * j));
-      } else {
-        const __m512i lo = _mm512_and_si512(w, nibble);
-        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), nibble);
-        xsum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(x.q + B * j));
-        xsum = _mm512_dpbusd_epi32(xsum, hi, _mm512_loadu_si512(x.q + B * j + 64));
-        ysum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(y.q + B * j));
-        ysum = _mm512_dpbusd_epi32(ysum, hi, _mm512_loadu_si512(y.q + B * j + 64));
+    for (int64_t jj = 0; jj < C; ++jj) {
+      const int64_t j = j0 + jj;
+      const __m512i xcorr = _mm512_loadu_si512(x.negCorr + 16 * j);
+      const __m512i ycorr = _mm512_loadu_si512(y.negCorr + 16 * j);
+      const __m512 xs = _mm512_loadu_ps(x.sx + 16 * j), ys = _mm512_loadu_ps(y.sx + 16 * j);
+      R1HK_UNROLL
+      for (int r = 0; r < R; ++r) {
+        if (ahead)
+          _mm_prefetch(reinterpret_cast<const char *>(rows[r] + ahead + 64 * j), _MM_HINT_T0);
+        const __m512i w = _mm512_loadu_si512(rows[r] + 64 * j);
+        __m512i xsum, ysum;
+        if constexpr (wBits(WT) == 8) {
+          const __m512i u = _mm512_xor_si512(w, sign);
+          xsum = _mm512_dpbusd_epi32(xcorr, u, _mm512_loadu_si512(x.q + B * j));
+          ysum = _mm512_dpbusd_epi32(ycorr, u, _mm512_loadu_si512(y.q + B * j));
+        } else {
+          const __m512i lo = _mm512_and_si512(w, nibble);
+          const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), nibble);
+          xsum = _mm512_dpbusd_epi32(xcorr, lo, _mm512_loadu_si512(x.q + B * j));
+          xsum = _mm512_dpbusd_epi32(xsum, hi, _mm512_loadu_si512(x.q + B * j + 64));
+          ysum = _mm512_dpbusd_epi32(ycorr, lo, _mm512_loadu_si512(y.q + B * j));
+          ysum = _mm512_dpbusd_epi32(ysum, hi, _mm512_loadu_si512(y.q + B * j + 64));
+        }
+        const __m512 ws = scales(r, jj);
+        a[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(xsum), _mm512_mul_ps(ws, xs), a[r]);
+        b[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ysum), _mm512_mul_ps(ws, ys), b[r]);
       }
-      const __m512 ws = vnniGroupScales<WT>(srows[r], j);
-      a[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(xsum, xcorr)),
-                             _mm512_mul_ps(ws, xs), a[r]);
-      b[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ysum, ycorr)),
-                             _mm512_mul_ps(ws, ys), b[r]);
     }
-  }
+  });
   R1HK_UNROLL
   for (int r = 0; r < R; r += 4) {
     Vec::reduce4(a[r], a[r + 1], a[r + 2], a[r + 3], sums0 + r);

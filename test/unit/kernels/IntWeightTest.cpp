@@ -508,6 +508,12 @@ TEST(IntLinear, I4G128LongRow) { checkLinear<16512, WType::I4G128, false, true, 
 TEST(IntLinear, I8G32VnniBlocks) { checkLinear<256, WType::I8G32, true, true, 33, 17>(kRowCounts); }
 TEST(IntLinear, I4G32VnniBlocks) { checkLinear<256, WType::I4G32, false, true, 40>(kRowCounts); }
 TEST(IntLinear, I4G64VnniBlocks) { checkLinear<384, WType::I4G64, true, false, 24, 9>(kRowCounts); }
+// The VNNI GEMV converts a row's group scales 16 at a time (8 int8 or 4 int4
+// blocks) and loads a shorter last run masked: K = 640 is one whole run and
+// a short one for both widths, K = 1024 two whole int4 runs.
+TEST(IntLinear, I8G32VnniScaleRuns) { checkLinear<640, WType::I8G32, false, true, 24, 9>(kRowCounts); }
+TEST(IntLinear, I4G32VnniScaleRuns) { checkLinear<640, WType::I4G32, true, false, 40>(kRowCounts); }
+TEST(IntLinear, I4G32VnniWholeRuns) { checkLinear<1024, WType::I4G32, false, false, 17>(kRowCounts); }
 // Prefill token counts past one and four 16-token activation tiles and past
 // the 128-token block (AMX: partial tiles, a second group of 64, two blocks).
 TEST(IntLinear, I4G32TokenTiles) { checkLinear<256, WType::I4G32, true, true, 40>({65, 130}); }
