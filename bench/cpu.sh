@@ -130,8 +130,20 @@ llama_median() { # row pp|tg
     "$work/$1.llama.json"
 }
 
-# The table: r1c next to llama.cpp, and both as fractions of their rooflines
-# (r1c's from the bandwidth it measured; llama.cpp's at the issue's 33.7 GB/s).
+# r1c's figures of a row (r1run bench --json) into pp, pps, tg, tgs, bw,
+# bytes and amx.
+read_r1c_row() {
+  local j=$work/$1.json
+  pp=$(jq -r '.prefill_tokens_per_s.median' "$j") tg=$(jq -r '.decode_tokens_per_s.median' "$j")
+  pps=$(jq -r '"\(.prefill_tokens_per_s.min)-\(.prefill_tokens_per_s.max)"' "$j")
+  tgs=$(jq -r '"\(.decode_tokens_per_s.min)-\(.decode_tokens_per_s.max)"' "$j")
+  bw=$(jq -r '.bandwidth_gb_per_s' "$j") bytes=$(jq -r '.bytes_per_decode_token' "$j")
+  amx=$(jq -r 'if .amx then "yes" else "no" end' "$j")
+}
+
+# The table: r1c next to llama.cpp, and both as fractions of their rooflines:
+# r1c's from the bandwidth it measured; llama.cpp's, when measured here, from
+# the same bandwidth and its GGUF's bytes, else at the issue's 33.7 GB/s.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d%%", 100 * a / b + 0.5 }'; }
 if [[ $llama == 1 ]]; then
@@ -139,14 +151,9 @@ if [[ $llama == 1 ]]; then
     echo "| model shape (random weights) | r1c prefill pp$prompt t/s (min-max) | AMX | llama.cpp pp$prompt | ratio | r1c decode tg$gen t/s (min-max) | llama.cpp tg$gen | ratio | MB per decode token: r1c / llama.cpp | bandwidth GB/s | r1c at roofline | llama.cpp at roofline |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     for r in $rows; do
-      j=$work/$r.json
-      pp=$(jq -r '.prefill_tokens_per_s.median' "$j") tg=$(jq -r '.decode_tokens_per_s.median' "$j")
-      pps=$(jq -r '"\(.prefill_tokens_per_s.min)-\(.prefill_tokens_per_s.max)"' "$j")
-      tgs=$(jq -r '"\(.decode_tokens_per_s.min)-\(.decode_tokens_per_s.max)"' "$j")
-      bw=$(jq -r '.bandwidth_gb_per_s' "$j") bytes=$(jq -r '.bytes_per_decode_token' "$j")
+      read_r1c_row "$r"
       lbytes=$(cat "$work/$r.llama-bytes")
       lpp=$(llama_median "$r" pp) ltg=$(llama_median "$r" tg)
-      amx=$(jq -r 'if .amx then "yes" else "no" end' "$j")
       mb=$(awk -v a="$bytes" -v b="$lbytes" 'BEGIN { printf "%.0f / %.0f", a / 1e6, b / 1e6 }')
       echo "| ${label[$r]} | $pp ($pps) | $amx | $lpp | $(ratio "$pp" "$lpp") | $tg ($tgs) | $ltg | $(ratio "$tg" "$ltg") | $mb | $bw | $(percent "$tg" "$(awk -v bw="$bw" -v b="$bytes" 'BEGIN { print bw * 1e9 / b }')") | $(percent "$ltg" "$(awk -v bw="$bw" -v b="$lbytes" 'BEGIN { print bw * 1e9 / b }')") |"
     done
@@ -156,15 +163,10 @@ table=$(
   echo "| model shape (random weights) | r1c prefill pp$prompt t/s (min-max) | AMX | llama.cpp pp128 | ratio | r1c decode tg$gen t/s (min-max) | llama.cpp tg64 | ratio | MB read per decode token | bandwidth GB/s (same run) | r1c roofline t/s | r1c at roofline | llama.cpp at its roofline (33.7 GB/s) |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for r in $rows; do
-    j=$work/$r.json
-    pp=$(jq -r '.prefill_tokens_per_s.median' "$j") tg=$(jq -r '.decode_tokens_per_s.median' "$j")
-    pps=$(jq -r '"\(.prefill_tokens_per_s.min)-\(.prefill_tokens_per_s.max)"' "$j")
-    tgs=$(jq -r '"\(.decode_tokens_per_s.min)-\(.decode_tokens_per_s.max)"' "$j")
-    bw=$(jq -r '.bandwidth_gb_per_s' "$j") bytes=$(jq -r '.bytes_per_decode_token' "$j")
+    read_r1c_row "$r"
     roof=$(awk -v bw="$bw" -v b="$bytes" 'BEGIN { printf "%.1f", bw * 1e9 / b }')
-    frac=$(jq -r '.roofline_fraction * 100 | round' "$j")
+    frac=$(jq -r '.roofline_fraction * 100 | round' "$work/$r.json")
     lfrac=$(awk -v t="${llama_tg[$r]}" -v f="${llama_roof[$r]}" 'BEGIN { printf "%d", 100 * t / f + 0.5 }')
-    amx=$(jq -r 'if .amx then "yes" else "no" end' "$j")
     echo "| ${label[$r]} | $pp ($pps) | $amx | ${llama_pp[$r]} | $(ratio "$pp" "${llama_pp[$r]}") | $tg ($tgs) | ${llama_tg[$r]} | $(ratio "$tg" "${llama_tg[$r]}") | $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') | $bw | $roof | $frac% | $lfrac% |"
   done
 )
