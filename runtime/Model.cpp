@@ -61,7 +61,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string &path,
     int threads = options.copyThreads > 0 ? options.copyThreads
                                           : int(std::max(1u, std::thread::hardware_concurrency()));
     Result<std::unique_ptr<ResidentWeights>> copy =
-        ResidentWeights::read(path, weights->offset, weights->bytes, threads);
+        ResidentWeights::read(path, weights->offset, weights->bytes, threads,
+                              options.weightsProgress);
     if (!copy.ok())
       return copy.status();
     model->resident_ = std::move(*copy);

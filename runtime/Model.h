@@ -2,7 +2,8 @@
 //
 // Loading is the order of trust: map and validate the file (ArtifactReader),
 // read the manifest's fields (Manifest), refuse code for a CPU this one is not
-// (CpuFeatures), check every weight lies in the weights section, hash the code
+// (CpuFeatures), check every weight lies in the weights section, place the
+// weights (WeightPlacement: in place, or read into huge pages), hash the code
 // section (small, and about to be executed), dlopen it and compare its
 // identity with the manifest (CodeLoader). A Model is immutable and shared by
 // the Sessions that run it.
@@ -38,6 +39,8 @@ struct ModelLoadOptions {
   WeightPlacement weights = WeightPlacement::Auto;
   /// Threads that copy the weights into memory; 0: every CPU.
   int copyThreads = 0;
+  /// Told how far the read into memory is (a 700 GB model takes minutes).
+  ResidentWeights::Progress weightsProgress;
   /// What Auto decides from; nullopt: this machine's (readMemoryFacts).
   std::optional<MemoryFacts> memoryFacts;
 };

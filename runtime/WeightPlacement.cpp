@@ -101,7 +101,8 @@ Result<WeightPlacement> decideWeightPlacement(WeightPlacement asked, uint64_t by
 
 Result<std::unique_ptr<ResidentWeights>> ResidentWeights::read(const std::string &path,
                                                                uint64_t offset, uint64_t bytes,
-                                                               int threads) {
+                                                               int threads,
+                                                               const Progress &progress) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return Status::runtimeError(path + ": cannot open to read the weights into memory: " +
@@ -123,7 +124,8 @@ Result<std::unique_ptr<ResidentWeights>> ResidentWeights::read(const std::string
   const uint64_t chunks = (bytes + kChunk - 1) / kChunk;
   std::atomic<uint64_t> next{0};
   std::atomic<int> failure{0}; // an errno, or -1 for a short file
-  auto work = [&] {
+  std::atomic<uint64_t> read{0};
+  auto work = [&](bool reports) {
     for (uint64_t c = next.fetch_add(1); c < chunks && !failure.load(); c = next.fetch_add(1)) {
       uint64_t done = c * kChunk, end = std::min(bytes, done + kChunk);
       while (done < end) {
@@ -136,16 +138,21 @@ Result<std::unique_ptr<ResidentWeights>> ResidentWeights::read(const std::string
         }
         done += uint64_t(got);
       }
+      uint64_t total = read.fetch_add(end - c * kChunk) + (end - c * kChunk);
+      if (reports && progress && total < bytes)
+        progress(total, bytes);
     }
   };
   int helpers = int(std::min<uint64_t>(uint64_t(std::max(threads, 1)) - 1, chunks));
   std::vector<std::thread> pool;
   for (int i = 0; i < helpers; ++i)
-    pool.emplace_back(work);
-  work();
+    pool.emplace_back(work, false);
+  work(true);
   for (std::thread &t : pool)
     t.join();
   ::close(fd);
+  if (progress && !failure.load())
+    progress(bytes, bytes);
   // Read-only from here, as the file mapping was: a stray write faults.
   ::mprotect(data, mapped, PROT_READ);
   if (int err = failure.load())

@@ -21,6 +21,7 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,11 +60,14 @@ Result<WeightPlacement> decideWeightPlacement(WeightPlacement asked, uint64_t by
 /// destruction.
 class ResidentWeights {
 public:
+  /// Called on the loading thread as chunks complete: bytes read, of all.
+  using Progress = std::function<void(uint64_t done, uint64_t total)>;
   /// Reads `bytes` of `path` from file offset `offset` (the weights
   /// section) on up to `threads` threads. Fails, naming `path`, when the
   /// memory cannot be mapped or the file cannot be read.
   static Result<std::unique_ptr<ResidentWeights>> read(const std::string &path, uint64_t offset,
-                                                       uint64_t bytes, int threads);
+                                                       uint64_t bytes, int threads,
+                                                       const Progress &progress = {});
   ~ResidentWeights();
   ResidentWeights(const ResidentWeights &) = delete;
   ResidentWeights &operator=(const ResidentWeights &) = delete;

@@ -3,10 +3,12 @@
 #include "tools/r1run/Commands.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 #include <charconv>
 #include <cstdio>
+#include <unistd.h>
 
 namespace r1run_tool {
 
@@ -169,6 +171,20 @@ r1::runtime::ModelLoadOptions modelLoadOptions(const std::string &device,
     options.cudaDevice = r1::runtime::CudaDeviceChoice::Emulated;
   options.weights = r1::runtime::parseWeightPlacement(weights).value_or(
       r1::runtime::WeightPlacement::Auto);
+  // Reading many gigabytes into memory says where it is, on a terminal.
+  if (::isatty(STDERR_FILENO))
+    options.weightsProgress = [last = std::chrono::steady_clock::time_point()](
+                                  uint64_t done, uint64_t total) mutable {
+      if (total < (uint64_t(1) << 30))
+        return;
+      auto now = std::chrono::steady_clock::now();
+      if (done < total && now - last < std::chrono::milliseconds(500))
+        return;
+      last = now;
+      std::fprintf(stderr, "\rr1run: reading the weights into memory: %.1f of %.1f GB%s",
+                   double(done) / 1e9, double(total) / 1e9, done == total ? "\n" : "");
+      std::fflush(stderr);
+    };
   return options;
 }
 

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <vector>
@@ -91,9 +92,21 @@ TEST(WeightPlacement, ReadsTheSectionAcrossChunksAndThreads) {
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(file.data()),
                                               std::streamsize(file.size()));
   for (int threads : {1, 3}) {
-    Result<std::unique_ptr<ResidentWeights>> read = ResidentWeights::read(path, offset, bytes, threads);
+    // Progress comes in order, on this thread, and ends with all of it.
+    std::vector<uint64_t> reported;
+    auto progress = [&](uint64_t done, uint64_t total) {
+      EXPECT_EQ(total, bytes);
+      reported.push_back(done);
+    };
+    Result<std::unique_ptr<ResidentWeights>> read =
+        ResidentWeights::read(path, offset, bytes, threads, progress);
     ASSERT_TRUE(read.ok()) << read.status().message();
     EXPECT_EQ(std::memcmp((*read)->data(), file.data() + offset, bytes), 0) << threads << " threads";
+    ASSERT_FALSE(reported.empty());
+    EXPECT_EQ(reported.back(), bytes);
+    EXPECT_TRUE(std::is_sorted(reported.begin(), reported.end()));
+    if (threads == 1)
+      EXPECT_EQ(reported.size(), 3u) << "two chunks, then the whole";
   }
   Result<std::unique_ptr<ResidentWeights>> past = ResidentWeights::read(path, offset, bytes + 1, 2);
   ASSERT_FALSE(past.ok());
