@@ -232,9 +232,9 @@ private:
       if (!t)
         return t.takeError();
       wins.push_back((*t)[0] < (*t)[1]);
-      rows.push_back({{"tokens", n}, {"amx_ms", (*t)[0]}, {"fp32_tile_ms", (*t)[1]}});
+      rows.push_back({{"tokens", n}, {"amx_ms", (*t)[0]}, {"no_amx_ms", (*t)[1]}});
       progress_(llvm::formatv(
-          "amx_min_tokens: {0,3} tokens: AMX {1,8:F2} ms, fp32 tile {2,8:F2} ms", n, (*t)[0],
+          "amx_min_tokens: {0,3} tokens: AMX {1,8:F2} ms, without {2,8:F2} ms", n, (*t)[0],
           (*t)[1]));
     }
     // The shortest length from which AMX won at every measured length.

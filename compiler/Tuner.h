@@ -2,9 +2,10 @@
 //
 // The host kernels take a few tiling choices at run time (R1Abi.h's
 // r1_tuning): from how many tokens a prefill GEMM, and an MoE expert's tile,
-// run on AMX tiles instead of the fp32 tile, and how many tasks per thread a
+// run on AMX tiles instead of the tile without AMX (fp32 products, or
+// vpdpbusd for integer weights: GemmVnni.h), and how many tasks per thread a
 // decode GEMV splits into. Their best values depend on the machine (AMX's
-// packing cost against the fp32 tile's multiplies, core count, bandwidth), so
+// packing cost against the other tile's multiplies, core count, bandwidth), so
 // the tuner measures them with the artifact's own code, on whole prefill and
 // decode steps, candidates interleaved within each repeat and medians taken:
 //

@@ -44,7 +44,7 @@ def main():
     # amx_min_tokens: the shortest length from which AMX won at every longer one.
     if amx:
         rows = measured["amx_min_tokens"]
-        wins = [r["amx_ms"] < r["fp32_tile_ms"] for r in rows]
+        wins = [r["amx_ms"] < r["no_amx_ms"] for r in rows]
         want = never
         for i in range(len(rows) - 1, -1, -1):
             if not wins[i]:

@@ -21,11 +21,16 @@
 // weights in bf16 mode, a CPU and OS that allow AMX: amxFor): the same bf16
 // token block times the 16 rows packed into bf16 weight tiles; GemmAmx.h.
 //
+// VNNI path (integer weights at the default and bf16 precisions, AVX512-VNNI,
+// where AMX does not take the step): each token's row quantized to int8 as
+// a decode step's (GemvRow) and multiplied on vpdpbusd; GemmVnni.h.
+//
 //===----------------------------------------------------------------------===//
 #ifndef R1HK_GEMM_H
 #define R1HK_GEMM_H
 
 #include "GemmAmx.h"
+#include "GemmVnni.h"
 
 namespace r1hk {
 namespace detail {
@@ -174,7 +179,8 @@ inline void microBf16(const uint16_t *xb, int64_t xStride, const uint16_t *const
 
 /// A token block's activations, prepared once before the row tasks run:
 /// rms scales for the fp32 path, bf16 rows for the bf16 dot and AMX paths
-/// (rounded up to whole 16-row activation tiles).
+/// (rounded up to whole 16-row activation tiles), int8 rows for the VNNI
+/// path.
 template <int64_t K, WType WT, bool kNorm>
 struct GemmRows {
   static constexpr int64_t Kp = roundUp(K, 32);
@@ -184,6 +190,10 @@ struct GemmRows {
   bool amx = false;
   const uint16_t *xb = nullptr;
   float scale[kTokenBlock];
+#if defined(R1HK_HAS_VNNI)
+  bool vnni = false;
+  VnniRow xq[kTokenBlock]; // on the VNNI path: each token's int8 row
+#endif
 
   GemmRows(const Exec &ex, const float *x_, int64_t tokens_, const float *gamma, float eps)
       : x(x_), tokens(tokens_) {
@@ -203,6 +213,21 @@ struct GemmRows {
       return;
     }
 #endif
+#if defined(R1HK_HAS_VNNI)
+    if constexpr (kUsesVnni<K, WT>) {
+      if (ex.intActivations) {
+        // Normalized and quantized as a decode step's row (GemvRow).
+        using Row = GemvRow<K, WT, kNorm>;
+        vnni = true;
+        uint8_t *stage = alignedScratch<7>(tokens * Row::kStageBytes);
+        forRowRanges(ex, tokens, K, 1 << 15, [&](int64_t begin, int64_t end) {
+          for (int64_t t = begin; t < end; ++t)
+            xq[t] = Row(ex, x + t * K, gamma, eps, stage + t * Row::kStageBytes).xq;
+        });
+        return;
+      }
+    }
+#endif
     if constexpr (kNorm) {
       forRowRanges(ex, tokens, K, 1 << 15, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t)
@@ -214,7 +239,13 @@ struct GemmRows {
   }
 
   /// What a finished dot product of token t is multiplied by.
-  float rowScale(int64_t t) const { return kNorm && !bf16Dot ? scale[t] : 1.0f; }
+  float rowScale(int64_t t) const {
+#if defined(R1HK_HAS_VNNI)
+    if (vnni)
+      return 1.0f;
+#endif
+    return kNorm && !bf16Dot ? scale[t] : 1.0f;
+  }
 };
 
 /// acc[t * 16 + r] = x[t] . W[rows[r]] for the token block, r < 16.
@@ -225,6 +256,14 @@ void gemmBlock(const GemmRows<K, WT, kNorm> &in, const WElem<WT> *const *rows, c
   if constexpr (kAmxWeights<WT>) {
     if (in.amx) {
       gemmTileAmx<K, WT>(in.xb, in.tokens, rows, srows, acc);
+      return;
+    }
+  }
+#endif
+#if defined(R1HK_HAS_VNNI)
+  if constexpr (kUsesVnni<K, WT>) {
+    if (in.vnni) {
+      gemmTileVnni<K, WT>(in.xq, in.tokens, rows, srows, acc);
       return;
     }
   }

@@ -27,8 +27,11 @@
 // chunk, in fp32; or, where GemmAmx.h's amxFor allows (integer weights at
 // the default precision, any of bf16/FP8/integer in bf16 mode, a CPU with
 // AMX), AMX tiles on x and h staged per slot as bf16 rows (slots 14 and 15
-// of threadScratch, 2 * (slots + 16) * (Hd + I) bytes). FP8 and integer
-// weights are dequantized on the fly with their block or group scales.
+// of threadScratch, 2 * (slots + 16) * (Hd + I) bytes); or, for integer
+// weights at the default precision that AMX does not take, GemmVnni.h's
+// vpdpbusd tiles on the int8 rows the GEMVs use, with a decode step's bits.
+// FP8 and integer weights are dequantized on the fly with their block or
+// group scales.
 //
 // kQuantAct (DeepSeek-V3's W8A8 mode, where every expert Linear quantizes its
 // input per 1x128 block, see Quant.h): x is fake-quantized once per token
@@ -59,9 +62,10 @@ namespace detail {
 
 /// acc[j * 16 + r] = row j . W[rows[r]] for an expert's nb (<= 128) slots:
 /// on AMX from their staged bf16 rows (`staged`, non-null when amxFor
-/// allows), else from the fp32 rows rowOf(j).
-template <int64_t K, WType WT, class RowOf>
-inline void expertTile(const uint16_t *staged, int64_t nb, RowOf rowOf,
+/// allows); else on vpdpbusd from their int8-staged rows vnniOf(j) (when
+/// `vnni`: integer weights, GemmVnni.h); else from the fp32 rows rowOf(j).
+template <int64_t K, WType WT, class RowOf, class VnniOf>
+inline void expertTile(const uint16_t *staged, bool vnni, int64_t nb, RowOf rowOf, VnniOf vnniOf,
                        const WElem<WT> *const *rows, const ScaleElem<WT> *const *srows,
                        float *acc) {
 #if defined(R1HK_HAS_AMX)
@@ -72,7 +76,18 @@ inline void expertTile(const uint16_t *staged, int64_t nb, RowOf rowOf,
     }
   }
 #endif
-  (void)staged;
+#if defined(R1HK_HAS_VNNI)
+  if constexpr (kUsesVnni<K, WT>) {
+    if (vnni) {
+      VnniRow x[kTokenBlock];
+      for (int64_t j = 0; j < nb; ++j)
+        x[j] = vnniOf(j);
+      gemmTileVnni<K, WT>(x, nb, rows, srows, acc);
+      return;
+    }
+  }
+#endif
+  (void)staged, (void)vnni, (void)vnniOf;
   const float *xp[kTokenBlock];
   for (int64_t j = 0; j < nb; ++j)
     xp[j] = rowOf(j);
@@ -220,23 +235,27 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
   // GEMV per slot, each block of an expert's rows read once for its slots;
   // every token's arithmetic is then a decode step's. Those GEMVs take
   // GemvVnni.h's int8 activations where the precision allows: each token's
-  // x staged once here, each slot's h row once after step 2.
+  // x staged once here, each slot's h row once after step 2. Longer steps
+  // multiply the same staged rows on GemmVnni.h's tiles wherever AMX does
+  // not take an expert, so their arithmetic is a decode step's too.
   const bool gemvSlots = n <= ex.gemvMaxTokens;
+  [[maybe_unused]] const VnniRow *xVnni = nullptr; // per token, when staged
 #if defined(R1HK_HAS_VNNI)
-  VnniRow *xVnni = nullptr; // per token, when staged
-  VnniRow xRows[kGemvMaxTokens];
   uint8_t *hVnniBuffer = nullptr;
   constexpr bool kVnniUp = kUsesVnni<Hd, WT> && !kQuantAct, kVnniDown = kUsesVnni<I, WT> && !kQuantAct;
   if constexpr (kVnniUp)
-    if (ex.intActivations && gemvSlots) {
+    if (ex.intActivations) {
       constexpr int64_t stride = roundUp(vnniRowBytes(Hd), 64);
       uint8_t *buffer = alignedScratch<4>(n * stride);
-      for (int64_t t = 0; t < n; ++t)
-        xRows[t] = stageRowVnni<Hd, WT>(x + t * Hd, buffer + t * stride);
+      VnniRow *xRows = threadScratch<VnniRow, 16>(size_t(n));
+      forRowRanges(ex, n, Hd, 1 << 15, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t)
+          xRows[t] = stageRowVnni<Hd, WT>(x + t * Hd, buffer + t * stride);
+      });
       xVnni = xRows;
     }
   if constexpr (kVnniDown)
-    if (ex.intActivations && gemvSlots)
+    if (ex.intActivations)
       hVnniBuffer = alignedScratch<5>(slots * vnniRowBytes(I));
 #endif
   // Prefill on AMX tiles (GemmAmx.h, where amxFor allows) for the experts
@@ -314,9 +333,10 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     alignas(64) float acc[kTokenBlock * kTileRows];
     for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
       int64_t nb = minI(kTokenBlock, cnt - b0);
-      expertTile<Hd, WT>(onAmx(cnt) ? xs + (s0 + b0) * HdP : nullptr, nb, [&](int64_t j) {
-        return x + int64_t(slotToken[s0 + b0 + j]) * Hd;
-      }, rows, srows, acc);
+      expertTile<Hd, WT>(
+          onAmx(cnt) ? xs + (s0 + b0) * HdP : nullptr, xVnni != nullptr, nb,
+          [&](int64_t j) { return x + int64_t(slotToken[s0 + b0 + j]) * Hd; },
+          [&](int64_t j) { return xVnni[slotToken[s0 + b0 + j]]; }, rows, srows, acc);
       for (int64_t j = 0; j < nb; ++j)
         siluMulRow(acc + j * kTileRows, acc + j * kTileRows + Half, count,
                    h + (s0 + b0 + j) * I + i0);
@@ -333,13 +353,15 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
         stageRowBf16(h + s * I, 1.0f, nullptr, I, IP, hs + s * IP);
     });
 #endif
+  [[maybe_unused]] const VnniRow *hVnni = nullptr; // per slot, when staged
 #if defined(R1HK_HAS_VNNI)
-  VnniRow *hVnni = nullptr;
-  VnniRow hRows[TopK * kGemvMaxTokens];
   if constexpr (kVnniDown) {
-    if (hVnniBuffer && slots <= TopK * kGemvMaxTokens) {
-      for (int64_t s = 0; s < slots; ++s)
-        hRows[s] = stageRowVnni<I, WT>(h + s * I, hVnniBuffer + s * vnniRowBytes(I));
+    if (hVnniBuffer) {
+      VnniRow *hRows = threadScratch<VnniRow, 17>(size_t(slots));
+      forRowRanges(ex, slots, I, 1 << 15, [&](int64_t begin, int64_t end) {
+        for (int64_t s = begin; s < end; ++s)
+          hRows[s] = stageRowVnni<I, WT>(h + s * I, hVnniBuffer + s * vnniRowBytes(I));
+      });
       hVnni = hRows;
     }
   }
@@ -394,8 +416,10 @@ void moeChunk(const Exec &ex, const float *x, int64_t n, const int32_t *ids, con
     }
     for (int64_t b0 = 0; b0 < cnt; b0 += kTokenBlock) {
       int64_t nb = minI(kTokenBlock, cnt - b0);
-      expertTile<I, WT>(onAmx(cnt) ? hs + (s0 + b0) * IP : nullptr, nb,
-                        [&](int64_t j) { return h + (s0 + b0 + j) * I; }, rows, srows, acc);
+      expertTile<I, WT>(
+          onAmx(cnt) ? hs + (s0 + b0) * IP : nullptr, hVnni != nullptr, nb,
+          [&](int64_t j) { return h + (s0 + b0 + j) * I; },
+          [&](int64_t j) { return hVnni[s0 + b0 + j]; }, rows, srows, acc);
       accumulate(s0 + b0, nb);
     }
   };

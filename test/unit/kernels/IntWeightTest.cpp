@@ -52,7 +52,8 @@ std::vector<RefDot> referenceDots(const std::vector<float> &x, int64_t n, int64_
 /// True where a run takes GemvVnni.h's path (int8 activation codes).
 template <int64_t K, WType WT>
 bool usesVnni(bool fp32, int64_t n) {
-  return !fp32 && n == 1 && detail::kUsesVnni<K, WT>;
+  // Decode always; prefill where AMX does not take it (GemmVnni.h).
+  return !fp32 && detail::kUsesVnni<K, WT> && (n == 1 || !amxPrefill<WT>(fp32, n));
 }
 
 /// A row as GemvVnni.h quantizes it: per 32 elements, codes round(x * 127 /
@@ -167,12 +168,24 @@ void checkLinear(std::vector<int64_t> ns) {
     TestPool serial(1);
     const std::vector<float> f32 = runLinear<0, K, WType::F32, kBias, kNorm, N...>(
         serial.exec(true), x, n, wf.data(), nullptr, b, g);
+    // Each token's row quantized as a decode step's; prefill on the VNNI
+    // path must give exactly the bits of decoding the tokens one at a time.
     VnniRef vnni;
-    if (n == 1 && detail::kUsesVnni<K, WT>) {
-      vnni = vnniReference(x.data(), K, w.value, total, g);
-      for (int64_t j = 0; j < total; ++j) {
-        vnni.quant[size_t(j)] += kBias ? bias[size_t(j)] : 0.0;
-        vnni.quantTol[size_t(j)] += 1e-6 * std::fabs(vnni.quant[size_t(j)]); // the bias add
+    std::vector<float> decoded;
+    if (detail::kUsesVnni<K, WT>) {
+      for (int64_t t = 0; t < n; ++t) {
+        VnniRef one = vnniReference(x.data() + t * K, K, w.value, total, g);
+        for (int64_t j = 0; j < total; ++j) {
+          double q = one.quant[size_t(j)] + (kBias ? bias[size_t(j)] : 0.0);
+          vnni.quant.push_back(q);
+          vnni.quantTol.push_back(one.quantTol[size_t(j)] + 1e-6 * std::fabs(q)); // the bias add
+          vnni.exactTol.push_back(one.exactTol[size_t(j)]);
+        }
+        TestPool pool(1);
+        std::vector<float> xt(x.begin() + t * K, x.begin() + (t + 1) * K);
+        std::vector<float> d = runLinear<1, K, WT, kBias, kNorm, N...>(
+            pool.exec(false), xt, 1, w.raw.data(), w.scales.data(), b, g);
+        decoded.insert(decoded.end(), d.begin(), d.end());
       }
     }
     forEachRun(n, [&](const Exec &ex, bool fp32, int kRows, int threads) {
@@ -185,6 +198,7 @@ void checkLinear(std::vector<int64_t> ns) {
       if (usesVnni<K, WT>(fp32, n)) {
         expectClose(got.data(), vnni.quant, vnni.quantTol, what + " int8 activations");
         expectClose(got.data(), want, vnni.exactTol, what + " int8 activations vs exact");
+        EXPECT_TRUE(sameBits(got, decoded)) << what << ": differs from decoding token by token";
         return;
       }
       if (amxPrefill<WT>(fp32, n)) {
@@ -224,19 +238,28 @@ void checkGated(std::vector<int64_t> ns) {
         runGated<0, K, I, WType::F32, kNorm>(serial.exec(true), x, n, wf.data(), nullptr, g);
     // One VNNI row: silu(g) * u on the int8-activation dots; tolerances as
     // gatedReference propagates them (d silu / dg within [-0.1, 1.1]).
+    // Per token, as a decode step (and the bits of one, see checkLinear).
     std::vector<double> vWant, vTol, vExactTol;
-    if (n == 1 && detail::kUsesVnni<K, WT>) {
-      VnniRef v = vnniReference(x.data(), K, w.value, 2 * I, g);
-      for (int64_t i = 0; i < I; ++i) {
-        double gv = v.quant[size_t(i)], uv = v.quant[size_t(I + i)];
-        double silu = gv / (1.0 + std::exp(-gv));
-        vWant.push_back(silu * uv);
-        auto spread = [&](const std::vector<double> &t) {
-          return 1.1 * std::fabs(uv) * t[size_t(i)] + std::fabs(silu) * t[size_t(I + i)] +
-                 1.1 * t[size_t(i)] * t[size_t(I + i)] + 1e-6 * std::fabs(silu * uv);
-        };
-        vTol.push_back(spread(v.quantTol));
-        vExactTol.push_back(spread(v.exactTol) + tol[size_t(i)]);
+    std::vector<float> decoded;
+    if (detail::kUsesVnni<K, WT>) {
+      for (int64_t t = 0; t < n; ++t) {
+        VnniRef v = vnniReference(x.data() + t * K, K, w.value, 2 * I, g);
+        for (int64_t i = 0; i < I; ++i) {
+          double gv = v.quant[size_t(i)], uv = v.quant[size_t(I + i)];
+          double silu = gv / (1.0 + std::exp(-gv));
+          vWant.push_back(silu * uv);
+          auto spread = [&](const std::vector<double> &e) {
+            return 1.1 * std::fabs(uv) * e[size_t(i)] + std::fabs(silu) * e[size_t(I + i)] +
+                   1.1 * e[size_t(i)] * e[size_t(I + i)] + 1e-6 * std::fabs(silu * uv);
+          };
+          vTol.push_back(spread(v.quantTol));
+          vExactTol.push_back(spread(v.exactTol) + tol[size_t(t * I + i)]);
+        }
+        TestPool pool(1);
+        std::vector<float> xt(x.begin() + t * K, x.begin() + (t + 1) * K);
+        std::vector<float> d =
+            runGated<1, K, I, WT, kNorm>(pool.exec(false), xt, 1, w.raw.data(), w.scales.data(), g);
+        decoded.insert(decoded.end(), d.begin(), d.end());
       }
     }
     forEachRun(n, [&](const Exec &ex, bool fp32, int kRows, int threads) {
@@ -247,6 +270,7 @@ void checkGated(std::vector<int64_t> ns) {
       if (usesVnni<K, WT>(fp32, n)) {
         expectClose(got.data(), vWant, vTol, what + " int8 activations");
         expectClose(got.data(), want, vExactTol, what + " int8 activations vs exact");
+        EXPECT_TRUE(sameBits(got, decoded)) << what << ": differs from decoding token by token";
         return;
       }
       if (amxPrefill<WT>(fp32, n)) {
@@ -305,7 +329,7 @@ void checkExperts(std::vector<int64_t> ns) {
         gatedReference(gu1, 1, I, h, htol);
         gatedReference(gu1, 1, I, amxH, amxHtol, 2);
         std::vector<double> dh(size_t(I), 0.0), hstep(size_t(I), 0.0);
-        if (n == 1) {
+        {
           std::vector<double> xd(xt.begin(), xt.end()), xstep;
           vnniActivations(xd, xstep);
           for (int64_t i = 0; i < I; ++i) {
@@ -364,11 +388,26 @@ void checkExperts(std::vector<int64_t> ns) {
       std::vector<float> got = run(pool.exec(fp32), WT);
       std::string what = std::string("moeExperts ") + name(WT) + " n=" + std::to_string(n) +
                          " threads=" + std::to_string(threads) + (fp32 ? " fp32" : " default");
-      if (!fp32 && n == 1 && (detail::kUsesVnni<Hd, WT> || detail::kUsesVnni<I, WT>)) {
+      // Decode, and prefill where AMX does not take it (GemmVnni.h): the
+      // bits of decoding the tokens one at a time.
+      if (!fp32 && (detail::kUsesVnni<Hd, WT> || detail::kUsesVnni<I, WT>) &&
+          (n == 1 || !amxPrefill<WT>(fp32, n))) {
         std::vector<double> loose(tol);
         for (size_t i = 0; i < loose.size(); ++i)
           loose[i] += vnniTol[i];
         expectClose(got.data(), want, loose, what + " int8 activations");
+        if (n > 1) {
+          std::vector<float> decoded;
+          for (int64_t t = 0; t < n; ++t) {
+            std::vector<float> one(size_t(Hd), kNaN);
+            moeExperts<E, TopK, Hd, I, WT>(pool.exec(false), x.data() + t * Hd, 1,
+                                           ids.data() + t * TopK, w.data() + t * TopK,
+                                           gu.raw.data(), dn.raw.data(), gu.scales.data(),
+                                           dn.scales.data(), one.data());
+            decoded.insert(decoded.end(), one.begin(), one.end());
+          }
+          EXPECT_TRUE(sameBits(got, decoded)) << what << ": differs from decoding token by token";
+        }
         continue;
       }
       if (amxPrefill<WT>(fp32, n)) {
