@@ -53,8 +53,9 @@ quant[qwen-bf16]="" quant[qwen-int8]=int8 quant[qwen-int4]=int4
 quant[v2lite-int8]=int8 quant[v2lite-int4]=int4
 # BF16 runs in bf16 mode: activations rounded to bf16 in dot products, as
 # llama.cpp does for BF16 weights (r1c's default keeps them fp32). The
-# integer rows use the default (int8 activations in decode, bf16 on AMX
-# tiles in prefill), as llama.cpp's Q8_0 activations do.
+# integer rows use the default (int8 activations in decode, and in prefill
+# bf16 on AMX tiles or, without AMX, int8 on vpdpbusd tiles), as llama.cpp's
+# Q8_0 activations do.
 for r in qwen-bf16 qwen-int8 qwen-int4 v2lite-int8 v2lite-int4; do precision[$r]=default; done
 precision[qwen-bf16]=bf16
 llama_pp[qwen-bf16]=101 llama_tg[qwen-bf16]=10.2 llama_roof[qwen-bf16]=10.9
