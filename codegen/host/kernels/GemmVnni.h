@@ -41,13 +41,7 @@ template <int64_t K, WType WT, int T>
 inline void microVnni(const VnniRow *x, const uint8_t *const *rows, const __m512 *ws,
                       float *acc, int64_t stride) {
   constexpr int64_t B = kVnniBlock<WT>, J = K / B;
-  __m512 a[T][4];
-  R1HK_UNROLL
-  for (int t = 0; t < T; ++t) {
-    R1HK_UNROLL
-    for (int r = 0; r < 4; ++r)
-      a[t][r] = _mm512_setzero_ps();
-  }
+  __m512 a[T][4] = {}; // zeros
   const __m512i nibble = _mm512_set1_epi8(0x0f), sign = _mm512_set1_epi8(char(0x80));
   for (int64_t j = 0; j < J; ++j) {
     __m512i lo[4], hi[4];
