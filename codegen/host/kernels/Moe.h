@@ -41,7 +41,10 @@
 // Scratch: per calling thread, grow-once (detail::threadScratch slots 10 to
 // 12): the slot lists (8 bytes per assignment) and h, 4 * min(n, 1024) *
 // TopK * I bytes (64 MiB for R1's 8 x 2048 at 1024 tokens), and with
-// kQuantAct the quantized x (slot 13), 4 * min(n, 1024) * Hd bytes. The
+// kQuantAct the quantized x (slot 13), 4 * min(n, 1024) * Hd bytes; for
+// integer weights on VNNI, x and h staged as int8 rows (alignedScratch 4
+// and 5, 4 bytes per element each: as much again as x and h, 64 MiB for
+// R1's h at 1024 tokens) with their VnniRow lists (slots 16 and 17). The
 // worker tasks only read it. Assignments with an id outside [0, E) are
 // skipped.
 //
